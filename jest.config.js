@@ -1,0 +1,17 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
+  },
+  // Unit tests switch off aws-cdk-lib's CloudFormation schema validation for speed;
+  // test/stacks/schema-validation.test.ts and the CI synth keep it on.
+  setupFiles: ['<rootDir>/test/util/setup-env.ts'],
+  snapshotSerializers: ['<rootDir>/test/util/asset-hash-serializer.ts'],
+  testTimeout: 60000,
+};
