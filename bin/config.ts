@@ -1,0 +1,118 @@
+/**
+ * The reference app's configuration: one object under the cdk.json context key `ml-at-scale`,
+ * typed and validated when the app starts. Every value has a default here, so an empty object
+ * synthesizes the whole topology.
+ *
+ * Override with your own cdk.json, with `-c ml-at-scale='{"network":{"natGateways":0}}'`, or one
+ * value at a time with `-c ml-at-scale.network.natGateways=0`.
+ */
+import { z } from 'zod';
+
+/** The context key that holds the configuration. */
+export const CONFIG_KEY = 'ml-at-scale';
+
+const int = (min: number, max?: number) => {
+  let s = z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(min, { error: `must be at least ${min}` });
+  if (max !== undefined) s = s.max(max, { error: `must be at most ${max}` });
+  return s;
+};
+
+const networkSchema = z
+  .strictObject({
+    cidr: z
+      .string()
+      .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-8])$/, { error: 'must be an IPv4 CIDR block from /16 to /28' })
+      .default('10.0.0.0/16'),
+    maxAzs: int(2, 6).default(2),
+    natGateways: int(0, 6).default(1),
+    /** Interface endpoints by service short name (`ecr.api`, `logs`, ...); omitted: the library's default set. */
+    interfaceEndpoints: z
+      .array(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, { error: 'must be a service short name such as ecr.api' }))
+      .optional(),
+  })
+  .refine((n) => n.natGateways <= n.maxAzs, { error: 'natGateways must not exceed maxAzs', path: ['natGateways'] });
+
+const dataLakeSchema = z.strictObject({
+  noncurrentVersionExpirationDays: int(1).default(90),
+  abortIncompleteMultipartUploadDays: int(1).default(7),
+  rawIntelligentTieringAfterDays: int(0).default(0),
+  accessLogsRetentionDays: int(365).default(730),
+});
+
+/** The schema of the whole configuration. */
+export const configSchema = z.strictObject({
+  /** Prefix of every stack name: `<prefix>-Network`, `<prefix>-DataLake`, ... */
+  stackPrefix: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, { error: 'must start with a letter and hold only letters, digits and hyphens (64 at most)' })
+    .default('MlAtScale'),
+  /** Account and region: both given make the stacks environment-specific; omitted, environment-agnostic. */
+  env: z
+    .strictObject({
+      account: z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account ID' }).optional(),
+      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'must be an AWS region such as us-east-1' }).optional(),
+    })
+    .default({}),
+  /** `retain` keeps buckets, keys, file systems and logs when a stack is deleted; `destroy` removes them. */
+  removalPolicy: z.enum(['retain', 'destroy'], { error: "must be 'retain' or 'destroy'" }).default('retain'),
+  /** Tags applied to every resource. */
+  tags: z.record(z.string(), z.string()).default({}),
+  network: networkSchema.default(() => networkSchema.parse({})),
+  dataLake: dataLakeSchema.default(() => dataLakeSchema.parse({})),
+});
+
+/** The validated configuration, every default filled in. */
+export type MlAtScaleConfig = z.infer<typeof configSchema>;
+
+/**
+ * Builds the configuration from the app's context: the object under `ml-at-scale` (or its JSON text,
+ * as `-c` passes it), then every `ml-at-scale.<path>` key over it. Throws one error listing every
+ * problem, each as `ml-at-scale.<key>: <rule>, got <value>`.
+ */
+export function loadConfig(context: Record<string, unknown>): MlAtScaleConfig {
+  let raw: unknown = context[CONFIG_KEY] ?? {};
+  if (typeof raw === 'string') raw = parseJson(CONFIG_KEY, raw);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new Error(`Invalid configuration:\n  ${CONFIG_KEY}: must be an object, got ${JSON.stringify(raw)}`);
+  }
+  const merged = structuredClone(raw) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(context)) {
+    if (!key.startsWith(`${CONFIG_KEY}.`)) continue;
+    setPath(merged, key.slice(CONFIG_KEY.length + 1).split('.'), typeof value === 'string' ? parseScalar(value) : value);
+  }
+  const result = configSchema.safeParse(merged, { reportInput: true });
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const key = [CONFIG_KEY, ...issue.path.map(String)].join('.');
+    if (issue.code === 'unrecognized_keys') return `${key}: unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    return `${key}: ${issue.message}, got ${JSON.stringify(issue.input)}`;
+  });
+  throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+}
+
+function parseJson(key: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`Invalid configuration:\n  ${key}: must be a JSON object, got ${JSON.stringify(text)}`);
+  }
+}
+
+/** `-c key=value` always passes a string: read numbers, booleans and JSON as such. */
+function parseScalar(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const segment of path.slice(0, -1)) {
+    const next = node[segment];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[segment] = {};
+    node = node[segment] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]] = value;
+}

@@ -1,0 +1,237 @@
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { invalidProp, validateNumber } from '../common/errors';
+import { acknowledgeWildcardResources, principalConstruct } from '../common/nag';
+
+/** The zones of the data lake, one bucket each. */
+export enum DataLakeZone {
+  /** Data as it landed: files, sensor dumps, exports. Intelligent-Tiering from day 0. */
+  RAW = 'raw',
+  /** Cleaned, validated and sharded data that training reads. */
+  CURATED = 'curated',
+  /** What training and analysis produce: models, checkpoints, query results. */
+  ARTIFACTS = 'artifacts',
+}
+
+/** Properties of a {@link DataLake}. */
+export interface DataLakeProps {
+  /**
+   * The key that encrypts every zone (SSE-KMS with S3 Bucket Keys).
+   * @default - a new customer-managed key with rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Days after which a version that is no longer current is deleted.
+   * @default 90
+   */
+  readonly noncurrentVersionExpirationDays?: number;
+  /**
+   * Days after which an incomplete multipart upload is aborted.
+   * @default 7
+   */
+  readonly abortIncompleteMultipartUploadDays?: number;
+  /**
+   * Days after creation at which raw-zone objects move to S3 Intelligent-Tiering.
+   * @default 0
+   */
+  readonly rawIntelligentTieringAfterDays?: number;
+  /**
+   * Days that server access logs are kept. At least a year.
+   * @default 730
+   */
+  readonly accessLogsRetentionDays?: number;
+  /**
+   * Whether the zones send S3 events to Amazon EventBridge (for pipelines that start when data lands).
+   * @default true
+   */
+  readonly eventBridgeEnabled?: boolean;
+  /**
+   * What happens to the buckets and the key created here when they leave the stack.
+   * `RemovalPolicy.DESTROY` also empties the buckets first (auto-delete objects).
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * An S3 data lake in three zones (raw, curated, artifacts), each its own bucket: SSE-KMS with a
+ * customer-managed key and Bucket Keys, versioning, TLS only, no public access, ACLs disabled,
+ * server access logs to a dedicated bucket, EventBridge notifications and lifecycle tiering.
+ *
+ * Access is granted per zone and prefix with `grantRead`, `grantWrite` and `grantReadWrite`.
+ */
+export class DataLake extends Construct {
+  /** The key that encrypts every zone. */
+  public readonly encryptionKey: kms.IKey;
+  /** The raw zone. */
+  public readonly rawBucket: s3.Bucket;
+  /** The curated zone. */
+  public readonly curatedBucket: s3.Bucket;
+  /** The artifacts zone. */
+  public readonly artifactsBucket: s3.Bucket;
+  /** The bucket that receives the zones' server access logs (SSE-S3: log delivery cannot use SSE-KMS). */
+  public readonly accessLogsBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: DataLakeProps = {}) {
+    super(scope, id);
+    const noncurrentDays = props.noncurrentVersionExpirationDays ?? 90;
+    const abortDays = props.abortIncompleteMultipartUploadDays ?? 7;
+    const tieringDays = props.rawIntelligentTieringAfterDays ?? 0;
+    const logDays = props.accessLogsRetentionDays ?? 730;
+    validateNumber(this, 'noncurrentVersionExpirationDays', noncurrentDays, { integer: true, min: 1 });
+    validateNumber(this, 'abortIncompleteMultipartUploadDays', abortDays, { integer: true, min: 1 });
+    validateNumber(this, 'rawIntelligentTieringAfterDays', tieringDays, { integer: true, min: 0 });
+    validateNumber(this, 'accessLogsRetentionDays', logDays, { integer: true, min: 365 });
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const destroy = removalPolicy === RemovalPolicy.DESTROY;
+
+    this.encryptionKey =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', {
+        description: `Encrypts the zones of the data lake ${this.node.path}`,
+        enableKeyRotation: true,
+        removalPolicy,
+      });
+
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      lifecycleRules: [
+        { id: 'expire-access-logs', expiration: Duration.days(logDays), noncurrentVersionExpiration: Duration.days(1) },
+      ],
+      removalPolicy,
+      autoDeleteObjects: destroy,
+    });
+    Validations.of(this.accessLogsBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket is the target of the zones\u2019 server access logs; logging it to itself would loop.',
+    });
+
+    const zone = (zoneId: string, zoneName: DataLakeZone, extraRules: s3.LifecycleRule[]) =>
+      new s3.Bucket(this, zoneId, {
+        encryption: s3.BucketEncryption.KMS,
+        encryptionKey: this.encryptionKey,
+        bucketKeyEnabled: true,
+        enforceSSL: true,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        versioned: true,
+        eventBridgeEnabled: props.eventBridgeEnabled ?? true,
+        serverAccessLogsBucket: this.accessLogsBucket,
+        serverAccessLogsPrefix: `${zoneName}/`,
+        lifecycleRules: [
+          {
+            id: 'abort-incomplete-uploads-and-expire-old-versions',
+            abortIncompleteMultipartUploadAfter: Duration.days(abortDays),
+            noncurrentVersionExpiration: Duration.days(noncurrentDays),
+          },
+          ...extraRules,
+        ],
+        removalPolicy,
+        autoDeleteObjects: destroy,
+      });
+
+    this.rawBucket = zone('Raw', DataLakeZone.RAW, [
+      {
+        id: 'raw-to-intelligent-tiering',
+        transitions: [{ storageClass: s3.StorageClass.INTELLIGENT_TIERING, transitionAfter: Duration.days(tieringDays) }],
+      },
+    ]);
+    this.curatedBucket = zone('Curated', DataLakeZone.CURATED, []);
+    this.artifactsBucket = zone('Artifacts', DataLakeZone.ARTIFACTS, []);
+
+    // EventBridge notifications are switched on by aws-cdk-lib's stack-wide custom resource.
+    const notificationsHandler = Stack.of(this)
+      .node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));
+    if (notificationsHandler) {
+      Validations.of(notificationsHandler).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason:
+          'aws-cdk-lib\u2019s bucket-notifications handler runs only while CloudFormation deploys; the managed policy lets it write its own logs and nothing else. Its other permission (s3:PutBucketNotification) is an inline policy.',
+      });
+    }
+  }
+
+  /** The bucket of a zone. */
+  public bucket(zone: DataLakeZone): s3.IBucket {
+    switch (zone) {
+      case DataLakeZone.RAW:
+        return this.rawBucket;
+      case DataLakeZone.CURATED:
+        return this.curatedBucket;
+      case DataLakeZone.ARTIFACTS:
+        return this.artifactsBucket;
+    }
+  }
+
+  /**
+   * The S3 URI of a zone, or of a prefix in it: `s3://<bucket>/<prefix>/`.
+   *
+   * @param prefix a key prefix such as `datasets/imagenet`; leading and trailing slashes are ignored
+   */
+  public s3Uri(zone: DataLakeZone, prefix?: string): string {
+    const p = normalizePrefix(this, prefix);
+    return `s3://${this.bucket(zone).bucketName}/${p ? `${p}/` : ''}`;
+  }
+
+  /** Grants reading objects of a zone, under a prefix when one is given, and listing them. */
+  public grantRead(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant {
+    return this.grantZone(grantee, zone, prefix, READ_ACTIONS, ['kms:Decrypt']);
+  }
+
+  /** Grants writing and deleting objects of a zone, under a prefix when one is given. */
+  public grantWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant {
+    return this.grantZone(grantee, zone, prefix, WRITE_ACTIONS, ['kms:Decrypt', 'kms:GenerateDataKey']);
+  }
+
+  /** Grants reading, listing, writing and deleting objects of a zone, under a prefix when one is given. */
+  public grantReadWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant {
+    return this.grantZone(grantee, zone, prefix, [...READ_ACTIONS, ...WRITE_ACTIONS], ['kms:Decrypt', 'kms:GenerateDataKey']);
+  }
+
+  private grantZone(
+    grantee: iam.IGrantable,
+    zone: DataLakeZone,
+    prefix: string | undefined,
+    objectActions: string[],
+    keyActions: string[],
+  ): iam.Grant {
+    const bucket = this.bucket(zone);
+    const p = normalizePrefix(this, prefix);
+    const objects = p ? `${bucket.bucketArn}/${p}/*` : `${bucket.bucketArn}/*`;
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: objectActions, resourceArns: [objects] });
+    const list = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:ListBucket'],
+      resourceArns: [bucket.bucketArn],
+      conditions: p ? { StringLike: { 's3:prefix': [p, `${p}/*`] } } : undefined,
+    });
+    const key = iam.Grant.addToPrincipal({ grantee, actions: keyActions, resourceArns: [this.encryptionKey.keyArn] });
+    const principal = principalConstruct(grantee);
+    if (principal) {
+      acknowledgeWildcardResources(
+        principal,
+        [objects],
+        `Object keys under ${p ? `the prefix '${p}/'` : 'the zone'} are created at run time and cannot be listed in advance; the grant is limited to that prefix of the ${zone} zone.`,
+      );
+    }
+    return grant.combine(list).combine(key);
+  }
+}
+
+const READ_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging'];
+const WRITE_ACTIONS = ['s3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];
+
+function normalizePrefix(scope: Construct, prefix: string | undefined): string {
+  if (prefix === undefined || Token.isUnresolved(prefix)) return prefix ?? '';
+  const p = prefix.replace(/^\/+|\/+$/g, '');
+  if (/[*?]/.test(p)) throw invalidProp(scope, 'prefix', 'must be a plain key prefix without wildcards', prefix);
+  return p;
+}

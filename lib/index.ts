@@ -1,0 +1,3 @@
+export * from './network';
+export * from './data-lake';
+export * from './stacks';

@@ -1,0 +1,210 @@
+import { RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { invalidProp, validateNumber } from '../common/errors';
+
+/** Properties of an {@link MlVpc}. */
+export interface MlVpcProps {
+  /**
+   * The IPv4 range of the VPC.
+   * @default '10.0.0.0/16'
+   */
+  readonly cidr?: string;
+  /**
+   * How many Availability Zones to spread the subnets over. At least two.
+   * @default 2
+   */
+  readonly maxAzs?: number;
+  /**
+   * How many NAT gateways to create. `0` gives an isolated VPC with no internet gateway, which
+   * reaches AWS services through its VPC endpoints alone.
+   * @default 1
+   */
+  readonly natGateways?: number;
+  /**
+   * The interface endpoints to create, with private DNS, in the private subnets.
+   * @default MlVpc.DEFAULT_INTERFACE_ENDPOINTS
+   */
+  readonly interfaceEndpoints?: ec2.InterfaceVpcEndpointAwsService[];
+  /**
+   * The KMS key that encrypts the flow-log group.
+   * @default - a new key with rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * How long flow logs are kept. At least a year.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly flowLogsRetention?: logs.RetentionDays;
+  /**
+   * What happens to the flow-log group and the key created here when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A VPC for ML workloads: private subnets across at least two Availability Zones, flow logs to a
+ * KMS-encrypted log group, the default security group closed, an S3 gateway endpoint and the
+ * interface endpoints that training, notebooks and ETL need.
+ *
+ * Every other construct of the library takes any `ec2.IVpc`; this one is a convenience.
+ */
+export class MlVpc extends Construct {
+  /**
+   * The interface endpoints of the reference topology: container images (ECR), Batch hosts (ECS),
+   * logs and metrics (CloudWatch), credentials (STS), encryption (KMS), SageMaker, Glue, Athena,
+   * tracing (X-Ray) and Step Functions.
+   */
+  public static readonly DEFAULT_INTERFACE_ENDPOINTS: ec2.InterfaceVpcEndpointAwsService[] = [
+    ec2.InterfaceVpcEndpointAwsService.ECR,
+    ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+    ec2.InterfaceVpcEndpointAwsService.ECS,
+    ec2.InterfaceVpcEndpointAwsService.ECS_AGENT,
+    ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY,
+    ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+    ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
+    ec2.InterfaceVpcEndpointAwsService.STS,
+    ec2.InterfaceVpcEndpointAwsService.KMS,
+    ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_API,
+    ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
+    ec2.InterfaceVpcEndpointAwsService.GLUE,
+    ec2.InterfaceVpcEndpointAwsService.ATHENA,
+    ec2.InterfaceVpcEndpointAwsService.XRAY,
+    ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
+  ];
+
+  /** The VPC. */
+  public readonly vpc: ec2.Vpc;
+  /** The key that encrypts the flow logs. */
+  public readonly encryptionKey: kms.IKey;
+  /** The log group that receives the VPC flow logs. */
+  public readonly flowLogGroup: logs.LogGroup;
+  /** The VPC flow log. */
+  public readonly flowLog: ec2.FlowLog;
+  /** The S3 gateway endpoint. */
+  public readonly s3Endpoint: ec2.GatewayVpcEndpoint;
+  /** The security group of the interface endpoints: HTTPS from inside the VPC. */
+  public readonly endpointSecurityGroup: ec2.SecurityGroup;
+  /** The interface endpoints, by the short name of their service (for example `ecr.api`). */
+  public readonly interfaceEndpoints: Record<string, ec2.InterfaceVpcEndpoint>;
+
+  constructor(scope: Construct, id: string, props: MlVpcProps = {}) {
+    super(scope, id);
+    const maxAzs = props.maxAzs ?? 2;
+    const natGateways = props.natGateways ?? 1;
+    validateNumber(this, 'maxAzs', maxAzs, { integer: true, min: 2, max: 6 });
+    validateNumber(this, 'natGateways', natGateways, { integer: true, min: 0, max: maxAzs });
+    const retention = props.flowLogsRetention ?? logs.RetentionDays.ONE_YEAR;
+    if (retention < logs.RetentionDays.ONE_YEAR) {
+      throw invalidProp(this, 'flowLogsRetention', 'must keep flow logs at least 365 days', retention);
+    }
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.encryptionKey =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', {
+        description: `Encrypts the flow logs of ${this.node.path}`,
+        enableKeyRotation: true,
+        removalPolicy,
+      });
+    // CloudWatch Logs encrypts with the key on the caller's behalf; the grant is scoped to this
+    // account's log groups in this region by the encryption-context condition.
+    const stack = Stack.of(this);
+    this.encryptionKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('logs.amazonaws.com')],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
+          },
+        },
+      }),
+    );
+
+    const subnetConfiguration: ec2.SubnetConfiguration[] =
+      natGateways > 0
+        ? [
+            { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+            { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 18 },
+          ]
+        : [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 18 }];
+
+    const cidr = props.cidr ?? '10.0.0.0/16';
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(cidr),
+      maxAzs,
+      natGateways,
+      subnetConfiguration,
+      restrictDefaultSecurityGroup: true,
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+    });
+
+    if (Token.isUnresolved(stack.region) && maxAzs > 2) {
+      Validations.of(this).addWarning(
+        'cdk-ml-at-scale:MaxAzsNeedsEnvironment',
+        `maxAzs is ${maxAzs} but the stack is environment-agnostic, which gives 2 Availability Zones; give the stack an account and region to use more`,
+      );
+    }
+
+    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      encryptionKey: this.encryptionKey,
+      retention,
+      removalPolicy,
+    });
+    this.flowLog = this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+      maxAggregationInterval: ec2.FlowLogMaxAggregationInterval.ONE_MINUTE,
+    });
+
+    const privateSubnets: ec2.SubnetSelection = {
+      subnetType: natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
+    };
+    this.s3Endpoint = this.vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+
+    this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'HTTPS from inside the VPC to the interface endpoints',
+      allowAllOutbound: false,
+    });
+    // The literal range rather than the VPC's CidrBlock attribute, so that the rule can be checked at synth.
+    this.endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
+
+    this.interfaceEndpoints = {};
+    const seen = new Set<string>();
+    for (const service of props.interfaceEndpoints ?? MlVpc.DEFAULT_INTERFACE_ENDPOINTS) {
+      const short = service.shortName;
+      if (seen.has(short)) throw invalidProp(this, 'interfaceEndpoints', 'must not name a service twice', short);
+      seen.add(short);
+      this.interfaceEndpoints[short] = this.vpc.addInterfaceEndpoint(endpointId(short), {
+        service,
+        subnets: privateSubnets,
+        privateDnsEnabled: true,
+        securityGroups: [this.endpointSecurityGroup],
+        open: false,
+      });
+    }
+    if (natGateways === 0 && !seen.has('logs')) {
+      Validations.of(this).addWarning(
+        'cdk-ml-at-scale:IsolatedVpcWithoutLogsEndpoint',
+        'natGateways is 0 but interfaceEndpoints has no CloudWatch Logs endpoint: jobs in this VPC cannot ship logs',
+      );
+    }
+  }
+}
+
+/** A stable construct ID from a service short name: `ecr.api` -> `EcrApi`. */
+function endpointId(shortName: string): string {
+  return shortName
+    .split(/[^a-zA-Z0-9]+/)
+    .filter((s) => s.length > 0)
+    .map((s) => s[0].toUpperCase() + s.slice(1))
+    .join('');
+}

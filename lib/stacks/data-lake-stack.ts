@@ -1,0 +1,23 @@
+import { Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { DataLake, DataLakeProps } from '../data-lake';
+
+/** Properties of the reference {@link DataLakeStack}. */
+export interface DataLakeStackProps extends StackProps {
+  /**
+   * The data lake's settings.
+   * @default - DataLake's defaults
+   */
+  readonly dataLake?: DataLakeProps;
+}
+
+/** The reference data lake: one {@link DataLake} with its key and access-log bucket. */
+export class DataLakeStack extends Stack {
+  /** The data lake. */
+  public readonly dataLake: DataLake;
+
+  constructor(scope: Construct, id: string, props: DataLakeStackProps = {}) {
+    super(scope, id, props);
+    this.dataLake = new DataLake(this, 'DataLake', props.dataLake);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './network-stack';
+export * from './data-lake-stack';

@@ -1,0 +1,23 @@
+import { Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { MlVpc, MlVpcProps } from '../network';
+
+/** Properties of the reference {@link NetworkStack}. */
+export interface NetworkStackProps extends StackProps {
+  /**
+   * The VPC's settings.
+   * @default - MlVpc's defaults
+   */
+  readonly network?: MlVpcProps;
+}
+
+/** The reference network: one {@link MlVpc}. */
+export class NetworkStack extends Stack {
+  /** The VPC and its endpoints. */
+  public readonly network: MlVpc;
+
+  constructor(scope: Construct, id: string, props: NetworkStackProps = {}) {
+    super(scope, id, props);
+    this.network = new MlVpc(this, 'Network', props.network);
+  }
+}

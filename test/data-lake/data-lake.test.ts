@@ -1,0 +1,200 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { DataLake, DataLakeZone } from '../../lib';
+import { nagFindings, testApp, testStack } from '../util/app';
+
+describe('DataLake with defaults', () => {
+  const stack = testStack();
+  const lake = new DataLake(stack, 'Lake');
+  const template = Template.fromStack(stack);
+  const zones = template.findResources('AWS::S3::Bucket', {
+    Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ BucketKeyEnabled: true })] } },
+  });
+
+  test('creates three zone buckets and an access-log bucket', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 4);
+    expect(Object.keys(zones)).toHaveLength(3);
+  });
+
+  test('encrypts every zone with the lake key (SSE-KMS, bucket keys), versions it and blocks public access', () => {
+    for (const bucket of Object.values(zones)) {
+      expect(bucket.Properties).toMatchObject({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: expect.anything() }, BucketKeyEnabled: true },
+          ],
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        LoggingConfiguration: { DestinationBucketName: expect.anything(), LogFilePrefix: expect.stringMatching(/^(raw|curated|artifacts)\/$/) },
+      });
+    }
+  });
+
+  test('sends every zone\u2019s events to EventBridge', () => {
+    const notifications = template.findResources('Custom::S3BucketNotifications');
+    expect(Object.keys(notifications)).toHaveLength(3);
+    for (const n of Object.values(notifications)) {
+      expect(n.Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: {} });
+    }
+  });
+
+  test('enforces TLS on every bucket', () => {
+    const policies = template.findResources('AWS::S3::BucketPolicy');
+    expect(Object.keys(policies)).toHaveLength(4);
+    for (const policy of Object.values(policies)) {
+      expect(policy.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      );
+    }
+  });
+
+  test('aborts incomplete uploads, expires old versions and tiers the raw zone', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: { LogFilePrefix: 'raw/' },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, NoncurrentVersionExpiration: { NoncurrentDays: 90 } }),
+          Match.objectLike({ Transitions: [{ StorageClass: 'INTELLIGENT_TIERING', TransitionInDays: 0 }] }),
+        ]),
+      },
+    });
+  });
+
+  test('keeps access logs two years', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 730 })] },
+    });
+  });
+
+  test('retains every bucket and the key', () => {
+    for (const type of ['AWS::S3::Bucket', 'AWS::KMS::Key']) {
+      for (const resource of Object.values(template.findResources(type))) {
+        expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      }
+    }
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+  });
+
+  test('gives the S3 URI of a zone and of a prefix', () => {
+    expect(stack.resolve(lake.s3Uri(DataLakeZone.CURATED, '/datasets/imagenet/'))).toEqual({
+      'Fn::Join': ['', ['s3://', { Ref: expect.stringMatching(/^LakeCurated/) }, '/datasets/imagenet/']],
+    });
+    expect(stack.resolve(lake.s3Uri(DataLakeZone.RAW))).toEqual({ 'Fn::Join': ['', ['s3://', { Ref: expect.stringMatching(/^LakeRaw/) }, '/']] });
+  });
+
+  test('has no unacknowledged cdk-nag finding', () => {
+    expect(nagFindings(stack)).toEqual([]);
+  });
+});
+
+describe('DataLake grants', () => {
+  const app = testApp();
+  const lakeStack = new Stack(app, 'Lake');
+  const lake = new DataLake(lakeStack, 'Lake');
+  const consumer = new Stack(app, 'Consumer');
+  const reader = new iam.Role(consumer, 'Reader', { assumedBy: new iam.ServicePrincipal('batch.amazonaws.com') });
+  const writer = new iam.Role(consumer, 'Writer', { assumedBy: new iam.ServicePrincipal('batch.amazonaws.com') });
+  lake.grantRead(reader, DataLakeZone.CURATED, 'datasets');
+  lake.grantReadWrite(writer, DataLakeZone.ARTIFACTS, 'checkpoints/');
+  const template = Template.fromStack(consumer);
+
+  test('scopes object reads to the prefix and listing to the prefix by condition', () => {
+    const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) =>
+      JSON.stringify(p.Properties.Roles).includes('Reader'),
+    )!;
+    const statements = policy.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>;
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: expect.arrayContaining(['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging']),
+          Resource: { 'Fn::Join': ['', [expect.anything(), '/datasets/*']] },
+        }),
+        expect.objectContaining({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['datasets', 'datasets/*'] } } }),
+        expect.objectContaining({ Action: 'kms:Decrypt' }),
+      ]),
+    );
+    expect(JSON.stringify(statements)).not.toMatch(/PutObject|DeleteObject|\*"\]?,?"Effect|"s3:\*"/);
+  });
+
+  test('lets the writer write under its prefix only', () => {
+    const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) =>
+      JSON.stringify(p.Properties.Roles).includes('Writer'),
+    )!;
+    const text = JSON.stringify(policy.Properties.PolicyDocument);
+    expect(text).toContain('s3:PutObject');
+    expect(text).toContain('/checkpoints/*');
+    expect(text).toContain('kms:GenerateDataKey');
+  });
+
+  test('acknowledges the prefix wildcards across stacks, and nothing else', () => {
+    expect(nagFindings(consumer)).toEqual([]);
+  });
+
+  test('fails when a prefix holds a wildcard', () => {
+    expect(() => lake.grantRead(reader, DataLakeZone.RAW, 'data/*')).toThrow(/^prefix must be a plain key prefix without wildcards, got 'data\/\*'/);
+  });
+});
+
+describe('DataLake, fullest configuration', () => {
+  const stack = testStack();
+  const key = new kms.Key(stack, 'OwnKey', { enableKeyRotation: true });
+  const lake = new DataLake(stack, 'Lake', {
+    encryptionKey: key,
+    noncurrentVersionExpirationDays: 30,
+    abortIncompleteMultipartUploadDays: 2,
+    rawIntelligentTieringAfterDays: 14,
+    accessLogsRetentionDays: 400,
+    eventBridgeEnabled: false,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const template = Template.fromStack(stack);
+
+  test('uses the key passed in and the lifecycle asked for', () => {
+    expect(lake.encryptionKey).toBe(key);
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 }, NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
+          Match.objectLike({ Transitions: [{ StorageClass: 'INTELLIGENT_TIERING', TransitionInDays: 14 }] }),
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 400 })] } });
+  });
+
+  test('deletes and empties the buckets when asked to', () => {
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 4);
+    for (const bucket of Object.values(template.findResources('AWS::S3::Bucket'))) expect(bucket.DeletionPolicy).toBe('Delete');
+  });
+
+  test('sends no EventBridge notifications when switched off', () => {
+    template.resourceCountIs('Custom::S3BucketNotifications', 0);
+  });
+
+  test('has no unacknowledged cdk-nag finding', () => {
+    expect(nagFindings(stack)).toEqual([]);
+  });
+});
+
+describe('DataLake validation', () => {
+  const make = (props: ConstructorParameters<typeof DataLake>[2]) => () => new DataLake(new Stack(), 'Lake', props);
+  test('fails when noncurrentVersionExpirationDays is below 1', () => {
+    expect(make({ noncurrentVersionExpirationDays: 0 })).toThrow(/^noncurrentVersionExpirationDays must be an integer of at least 1, got 0/);
+  });
+  test('fails when abortIncompleteMultipartUploadDays is not an integer', () => {
+    expect(make({ abortIncompleteMultipartUploadDays: 1.5 })).toThrow(/^abortIncompleteMultipartUploadDays must be an integer of at least 1, got 1.5/);
+  });
+  test('fails when rawIntelligentTieringAfterDays is negative', () => {
+    expect(make({ rawIntelligentTieringAfterDays: -1 })).toThrow(/^rawIntelligentTieringAfterDays must be an integer of at least 0, got -1/);
+  });
+  test('fails when access logs are kept less than a year', () => {
+    expect(make({ accessLogsRetentionDays: 90 })).toThrow(/^accessLogsRetentionDays must be an integer of at least 365, got 90/);
+  });
+});
