@@ -1,0 +1,202 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { RecordFormat, RecordFormatResolver, resolveBuiltInFormat } from '../record-format';
+import { getSourceRange, putJson, readSourceRange } from '../s3';
+import { ShardResult, ShardSidecar, ShardTask, SourceObject } from '../types';
+
+/** Options of {@link shardRange}. */
+export interface ShardOptions {
+  /** @default - the built-in formats */
+  readonly resolveFormat?: RecordFormatResolver;
+  /**
+   * Multipart part size. Memory use is about `partSizeBytes * (queueSize + 1)`.
+   * @default 16 MiB
+   */
+  readonly partSizeBytes?: number;
+  /**
+   * Parts uploaded at once.
+   * @default 4
+   */
+  readonly queueSize?: number;
+  /**
+   * Bytes read past the range's end in the first GET, so that the record that crosses it usually needs no
+   * second request. Longer records are read in further GETs that double in size up to 8 MiB.
+   * @default 64 KiB
+   */
+  readonly lookaheadBytes?: number;
+}
+
+/** Default multipart part size of a shard. */
+export const DEFAULT_PART_SIZE_BYTES = 16 * 1024 * 1024;
+const MAX_READ_STEP_BYTES = 8 * 1024 * 1024;
+
+/** Where the records of a range start and end, once the scan has found them. */
+interface Bounds {
+  start: number;
+  end: number;
+}
+
+/**
+ * Contiguous chunks of a source object from `from` on, in ranged GETs: the first up to `firstEnd`,
+ * then further ones until the consumer stops or the object ends.
+ */
+async function* sourceChunks(
+  client: S3Client,
+  source: SourceObject,
+  from: number,
+  firstEnd: number,
+  lookaheadBytes: number,
+): AsyncGenerator<{ chunk: Buffer; offset: number }> {
+  let offset = from;
+  let end = firstEnd;
+  let step = Math.max(lookaheadBytes, 1);
+  while (offset < source.size) {
+    const stream = await getSourceRange(client, source, offset, end - 1);
+    // Leaving this loop early (the consumer's return()) destroys the response stream.
+    for await (const chunk of stream) {
+      const buffer = chunk as Buffer;
+      yield { chunk: buffer, offset };
+      offset += buffer.length;
+    }
+    if (offset !== end) {
+      throw new Error(`GetObject s3://${source.bucket}/${source.key} ended at byte ${offset}, expected ${end}`);
+    }
+    end = Math.min(offset + step, source.size);
+    step = Math.min(step * 2, MAX_READ_STEP_BYTES);
+  }
+}
+
+/**
+ * The bytes of the records that start in the task's range, as slices of the response chunks (no copy),
+ * filling in `bounds` as it finds them.
+ */
+async function* recordBytes(
+  client: S3Client,
+  task: ShardTask,
+  format: RecordFormat,
+  lookaheadBytes: number,
+  bounds: Bounds,
+): AsyncGenerator<Buffer> {
+  const { source, rangeStart, rangeEnd } = task;
+  const size = source.size;
+  // The data start (0, or the end of the header) is a boundary by definition: no need to look.
+  let start = rangeStart <= source.headerBytes ? source.headerBytes : -1;
+  const readFrom = start !== -1 ? start : Math.max(0, rangeStart - format.lookbehindBytes);
+  bounds.start = bounds.end = size;
+  if (readFrom >= size) return;
+  const firstEnd = Math.min(size, rangeEnd + lookaheadBytes);
+
+  for await (const { chunk, offset } of sourceChunks(client, source, readFrom, firstEnd, lookaheadBytes)) {
+    let from: number;
+    if (start === -1) {
+      const b = format.findBoundary(chunk, offset, rangeStart);
+      if (b === -1) continue;
+      start = b;
+      if (start >= rangeEnd) {
+        // No record starts in the range: the record that covers it belongs to an earlier shard.
+        bounds.start = bounds.end = start;
+        return;
+      }
+      from = start - offset;
+    } else {
+      from = Math.max(0, start - offset);
+    }
+    bounds.start = start;
+    if (rangeEnd >= size) {
+      if (from < chunk.length) yield chunk.subarray(from);
+      continue;
+    }
+    const b = format.findBoundary(chunk, offset, Math.max(rangeEnd, offset + from));
+    if (b === -1) {
+      if (from < chunk.length) yield chunk.subarray(from);
+      continue;
+    }
+    if (b - offset > from) yield chunk.subarray(from, b - offset);
+    bounds.end = b;
+    return;
+  }
+  // The object ended first: its end is the last boundary.
+  if (start === -1) bounds.start = size;
+  bounds.end = size;
+}
+
+/**
+ * Writes the shard of one task: the header (if any) and the records that start in its range, streamed
+ * from ranged GETs into a multipart upload, hashed and counted on the way. Then writes its sidecar.
+ *
+ * A failed upload is aborted (`leavePartsOnError: false`), so no partial shard becomes visible.
+ */
+export async function shardRange(client: S3Client, task: ShardTask, options: ShardOptions = {}): Promise<ShardResult> {
+  const format = (options.resolveFormat ?? resolveBuiltInFormat)(task.format);
+  const lookaheadBytes = options.lookaheadBytes ?? 64 * 1024;
+  const { source } = task;
+
+  const bounds: Bounds = { start: -1, end: -1 };
+  const body = recordBytes(client, task, format, lookaheadBytes, bounds);
+  const hash = createHash('sha256');
+  const counter = format.createCounter();
+  let bytes = 0;
+  let key: string | null = null;
+  let headerBytes = 0;
+
+  try {
+    // Look at the first bytes before starting an upload: a range with no record writes no shard.
+    const first = await body.next();
+    if (!first.done || task.writeIfEmpty) {
+      const header =
+        source.headerBytes > 0 ? await readSourceRange(client, source, 0, source.headerBytes - 1) : Buffer.alloc(0);
+      headerBytes = header.length;
+      async function* shardBytes(): AsyncGenerator<Buffer> {
+        if (header.length > 0) {
+          hash.update(header);
+          bytes += header.length;
+          yield header;
+        }
+        if (first.done) return;
+        let chunk: Buffer = first.value;
+        for (;;) {
+          hash.update(chunk);
+          counter.push(chunk);
+          bytes += chunk.length;
+          yield chunk;
+          const next = await body.next();
+          if (next.done) return;
+          chunk = next.value;
+        }
+      }
+      const upload = new Upload({
+        client,
+        params: { Bucket: task.bucket, Key: task.shardKey, Body: Readable.from(shardBytes(), { objectMode: false }) },
+        partSize: options.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES,
+        queueSize: options.queueSize ?? 4,
+        // Abort the multipart upload on any failure: no parts left behind, no partial shard.
+        leavePartsOnError: false,
+      });
+      await upload.done();
+      key = task.shardKey;
+    }
+  } finally {
+    // Closes the source stream if the upload stopped reading early.
+    await body.return(undefined);
+  }
+
+  const sidecar: ShardSidecar = {
+    v: 1,
+    runId: task.runId,
+    index: task.index,
+    sourceIndex: task.sourceIndex,
+    key,
+    bytes,
+    records: counter.total(),
+    sha256: hash.digest('hex'),
+    headerBytes,
+    sourceStart: bounds.start,
+    sourceEnd: bounds.end,
+    sourceEtag: source.etag,
+  };
+  // The multipart upload cannot carry a hash known only at its end: the sidecar does.
+  await putJson(client, task.bucket, task.sidecarKey, sidecar);
+  return { index: sidecar.index, key, bytes, records: sidecar.records, sha256: sidecar.sha256 };
+}

@@ -1,0 +1,218 @@
+import { Readable } from 'node:stream';
+import {
+  GetObjectCommand,
+  GetObjectCommandOutput,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ClientConfig,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { SourceObject } from './types';
+
+/** Default attempts per S3 request (the SDK's default is 3): throttling under a wide Map is expected. */
+export const DEFAULT_MAX_ATTEMPTS = 8;
+
+/**
+ * The handlers' S3 client settings, from the environment.
+ *
+ * - `AWS_REGION`: set by Lambda.
+ * - `S3_MAX_ATTEMPTS`: attempts per request with the SDK's standard retry mode (default 8).
+ * - `S3_ENDPOINT`: an S3-compatible endpoint (tests, local runs). Implies path-style addressing and
+ *   checksums only when required, which such servers need for streamed bodies.
+ */
+export function s3ClientConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3ClientConfig {
+  const maxAttempts = env.S3_MAX_ATTEMPTS ? Number(env.S3_MAX_ATTEMPTS) : DEFAULT_MAX_ATTEMPTS;
+  if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
+    throw new Error(`S3_MAX_ATTEMPTS must be a positive integer, got ${env.S3_MAX_ATTEMPTS}`);
+  }
+  const config: S3ClientConfig = { region: env.AWS_REGION, retryMode: 'standard', maxAttempts };
+  if (env.S3_ENDPOINT) {
+    return {
+      ...config,
+      endpoint: env.S3_ENDPOINT,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    };
+  }
+  return config;
+}
+
+let cachedClient: S3Client | undefined;
+
+/** One client per Lambda container: it keeps its connections alive across invocations. */
+export function sharedS3Client(): S3Client {
+  cachedClient ??= new S3Client(s3ClientConfigFromEnv());
+  return cachedClient;
+}
+
+/** Thrown when a source object no longer matches the ETag (or version) pinned at plan time. */
+export class SourceChangedError extends Error {
+  public constructor(
+    public readonly bucket: string,
+    public readonly key: string,
+    public readonly expectedEtag: string,
+    public readonly actualEtag: string | undefined,
+  ) {
+    super(
+      `source s3://${bucket}/${key} changed since it was planned: expected ETag ${expectedEtag}, ` +
+        `found ${actualEtag ?? 'no object'}. Plan the job again.`,
+    );
+    this.name = 'SourceChangedError';
+  }
+}
+
+/** The HTTP status of an SDK error, if any. */
+export function httpStatusOf(err: unknown): number | undefined {
+  if (err instanceof S3ServiceException) return err.$metadata.httpStatusCode;
+  if (typeof err === 'object' && err !== null && '$metadata' in err) {
+    const meta = (err as { $metadata?: { httpStatusCode?: number } }).$metadata;
+    return meta?.httpStatusCode;
+  }
+  return undefined;
+}
+
+/** The current ETag of an object, or undefined when it is gone: for error messages only. */
+async function currentEtag(client: S3Client, bucket: string, key: string): Promise<string | undefined> {
+  try {
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return head.ETag;
+  } catch (err) {
+    if (httpStatusOf(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Opens `[start, endInclusive]` of a pinned source object as a stream.
+ *
+ * Sends `If-Match` with the pinned ETag (and the pinned version, when there is one), so that S3 refuses a
+ * changed object with 412. It also checks the ETag and length of the response itself: some
+ * S3-compatible servers (s3rver among them) ignore `If-Match`.
+ */
+export async function getSourceRange(
+  client: S3Client,
+  source: SourceObject,
+  start: number,
+  endInclusive: number,
+): Promise<Readable> {
+  let response: GetObjectCommandOutput;
+  try {
+    response = await client.send(
+      new GetObjectCommand({
+        Bucket: source.bucket,
+        Key: source.key,
+        Range: `bytes=${start}-${endInclusive}`,
+        IfMatch: source.etag,
+        VersionId: source.versionId,
+      }),
+    );
+  } catch (err) {
+    const status = httpStatusOf(err);
+    if (status === 412 || status === 404) {
+      throw new SourceChangedError(
+        source.bucket,
+        source.key,
+        source.etag,
+        await currentEtag(client, source.bucket, source.key),
+      );
+    }
+    throw err;
+  }
+  const body = response.Body;
+  if (!(body instanceof Readable)) {
+    throw new Error(`GetObject s3://${source.bucket}/${source.key} returned no Node.js stream`);
+  }
+  if (response.ETag !== source.etag) {
+    body.destroy();
+    throw new SourceChangedError(source.bucket, source.key, source.etag, response.ETag);
+  }
+  const expectedLength = endInclusive - start + 1;
+  if (
+    response.ContentLength !== undefined &&
+    response.ContentLength > expectedLength &&
+    response.ContentRange?.startsWith(`bytes ${start}-`)
+  ) {
+    // s3rver 3.7 ignores a range end of 0 ("bytes=0-0") and sends the rest of the object from `start`.
+    return Readable.from(take(body, expectedLength), { objectMode: false });
+  }
+  if (response.ContentLength !== undefined && response.ContentLength !== expectedLength) {
+    body.destroy();
+    throw new Error(
+      `GetObject s3://${source.bucket}/${source.key} bytes=${start}-${endInclusive} returned ` +
+        `${response.ContentLength} bytes, expected ${expectedLength}`,
+    );
+  }
+  return body;
+}
+
+/** The first `length` bytes of a stream; then the stream is destroyed. */
+async function* take(stream: Readable, length: number): AsyncGenerator<Buffer> {
+  let left = length;
+  for await (const chunk of stream) {
+    const buffer = chunk as Buffer;
+    if (buffer.length >= left) {
+      if (left > 0) yield buffer.subarray(0, left);
+      return;
+    }
+    left -= buffer.length;
+    yield buffer;
+  }
+}
+
+/** Reads a whole small range into memory (headers only: never a shard). */
+export async function readSourceRange(
+  client: S3Client,
+  source: SourceObject,
+  start: number,
+  endInclusive: number,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await getSourceRange(client, source, start, endInclusive)) {
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Writes a small JSON document. */
+export async function putJson(client: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
+  await client.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: JSON.stringify(value),
+      ContentType: 'application/json',
+    }),
+  );
+}
+
+/** Reads a small JSON document, or undefined when it does not exist. */
+export async function getJson<T>(client: S3Client, bucket: string, key: string): Promise<T | undefined> {
+  try {
+    const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (!response.Body) throw new Error(`GetObject s3://${bucket}/${key} returned no body`);
+    return JSON.parse(await response.Body.transformToString('utf-8')) as T;
+  } catch (err) {
+    if (httpStatusOf(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+/** Runs `fn` over `items` with at most `concurrency` at a time, keeping the order of results. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
