@@ -1,0 +1,2 @@
+export * from './instance-types';
+export * from './training-cluster';
