@@ -303,7 +303,7 @@ export function recommendStorage(demand: TrainingDemand, options: SizingOptions 
     note: perInstance > efsPerClient
       ? `each instance needs ${fmt(perInstance)} MB/s, more than EFS's ${fmt(efsPerClient)} MB/s per client`
       : total > efsPerFs
-        ? `needs ${fmt(total)} MB/s, more than EFS's ${fmt(efsPerFs)} MB/s per file system`
+        ? `the job needs ${fmt(total)} MB/s, more than EFS's ${fmt(efsPerFs)} MB/s per file system`
         : `within EFS's ${fmt(efsPerClient)} MB/s per client and ${fmt(efsPerFs)} MB/s per file system`,
   };
 
@@ -333,7 +333,9 @@ export function recommendStorage(demand: TrainingDemand, options: SizingOptions 
       `(${efs.note}) for less than the cheapest FSx for Lustre configuration.`;
   } else {
     chosen = bestLustre;
-    const why = efs.feasible ? 'costs less than EFS' : `is needed because ${efs.note}`;
+    const why = efs.feasible
+      ? `costs less than EFS ($${fmt(efs.monthlyCostUsd)} a month)`
+      : `EFS is ruled out: ${efs.note}`;
     reason = `${s3.note[0].toUpperCase()}${s3.note.slice(1)}. FSx for Lustre ${describeLustre(bestLustre.lustre!)} ` +
       `is the cheapest valid configuration that holds ${fmt(d.datasetGiB)} GiB and meets ${fmt(total)} MB/s, and ${why}.`;
   }

@@ -170,7 +170,7 @@ describe('recommendStorage: the decision rule', () => {
     const r = recommendStorage({ gpuCount: 8, samplesPerSecondPerGpu: 100, bytesPerSample: 100_000, datasetGiB: 4000, epochs: 10 });
     expect(r.storage).toBe(StorageKind.FSX_LUSTRE);
     expect(r.lustre).toMatchObject({ deploymentType: SCRATCH_2, storageCapacityGiB: 4800 });
-    expect(r.reason).toMatch(/costs less than EFS/);
+    expect(r.reason).toMatch(/costs less than EFS \(\$2,732 a month\)/);
   });
 
   test('more throughput than EFS serves: FSx, cheapest configuration, and it says why', () => {
