@@ -1,0 +1,5 @@
+export * from './fsx-rules';
+export * from './throughput-sizing';
+export * from './storage-catalog';
+export * from './mount-commands';
+export * from './lustre-cache';

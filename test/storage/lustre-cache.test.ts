@@ -1,0 +1,447 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as fsx from 'aws-cdk-lib/aws-fsx';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import fc from 'fast-check';
+import { DataLake, LustreCache, LustreCacheProps, MlVpc, demandMBps, sizeLustre, TrainingDemand } from '../../lib';
+import { nagFindings, testStack } from '../util/app';
+
+/** 64 GPUs at 1200 samples/s of 110 kB: 8448 MB/s over a 4000 GiB dataset. */
+const DEMAND: TrainingDemand = { gpuCount: 64, samplesPerSecondPerGpu: 1200, bytesPerSample: 110_000, datasetGiB: 4000, epochs: 10 };
+
+function base(id = 'Test'): { stack: Stack; vpc: ec2.IVpc; lake: DataLake } {
+  const stack = testStack(id);
+  return { stack, vpc: new MlVpc(stack, 'Vpc').vpc, lake: new DataLake(stack, 'Lake') };
+}
+
+/** Ingress rules to a group, whether inline or separate resources, as `from -> ports` strings. */
+function ingress(template: Template, groupLogicalId: string): string[] {
+  const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))
+    .map((r) => r.Properties)
+    .filter((p) => JSON.stringify(p.GroupId).includes(groupLogicalId));
+  return rules.map((p) => `${JSON.stringify(p.SourceSecurityGroupId?.['Fn::GetAtt']?.[0] ?? p.CidrIp)} ${p.IpProtocol} ${p.FromPort}-${p.ToPort}`).sort();
+}
+
+function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } } | ec2.SecurityGroup): string {
+  const child = (construct as ec2.SecurityGroup).node.defaultChild as import('aws-cdk-lib').CfnElement;
+  return stack.getLogicalId(child);
+}
+
+describe('LustreCache with defaults', () => {
+  const { stack, vpc } = base();
+  const cache = new LustreCache(stack, 'Cache', { vpc });
+  const template = Template.fromStack(stack);
+
+  test('is a PERSISTENT_2 file system of 1200 GiB at 250 MB/s/TiB, Lustre 2.15, LZ4, in the first private subnet', () => {
+    template.hasResourceProperties('AWS::FSx::FileSystem', {
+      FileSystemType: 'LUSTRE',
+      FileSystemTypeVersion: '2.15',
+      StorageCapacity: 1200,
+      SubnetIds: [{ Ref: stack.getLogicalId(vpc.privateSubnets[0].node.defaultChild as import('aws-cdk-lib').CfnElement) }],
+      LustreConfiguration: Match.objectLike({ DeploymentType: 'PERSISTENT_2', PerUnitStorageThroughput: 250, DataCompressionType: 'LZ4' }),
+    });
+    expect(cache.storageCapacityGiB).toBe(1200);
+    expect(cache.throughputMBps).toBeCloseTo(292.97, 2);
+    expect(cache.deploymentType).toBe(fsx.LustreDeploymentType.PERSISTENT_2);
+  });
+
+  test('is encrypted with a new rotating key, and both are retained', () => {
+    template.hasResource('AWS::FSx::FileSystem', {
+      Properties: { KmsKeyId: { Ref: stack.getLogicalId(cache.kmsKey!.node.defaultChild as import('aws-cdk-lib').CfnElement) } },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    const keys = template.findResources('AWS::KMS::Key', { Properties: { Description: Match.stringLikeRegexp('FSx for Lustre') } });
+    expect(Object.values(keys)).toEqual([expect.objectContaining({ DeletionPolicy: 'Retain', Properties: expect.objectContaining({ EnableKeyRotation: true }) })]);
+  });
+
+  test('has daily automatic backups kept 7 days, since it is persistent and not linked to S3', () => {
+    template.hasResourceProperties('AWS::FSx::FileSystem', {
+      LustreConfiguration: Match.objectLike({ AutomaticBackupRetentionDays: 7, CopyTagsToBackups: true }),
+    });
+  });
+
+  test('allows TCP 988 and 1018-1023 within its own group, and nothing in between', () => {
+    const sg = logicalId(stack, cache.securityGroup);
+    expect(ingress(template, sg)).toEqual([`"${sg}" tcp 1018-1023`, `"${sg}" tcp 988-988`]);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { GroupId: { 'Fn::GetAtt': [sg, 'GroupId'] }, FromPort: 988, ToPort: 988 });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { GroupId: { 'Fn::GetAtt': [sg, 'GroupId'] }, FromPort: 1018, ToPort: 1023 });
+  });
+
+  test('has a free-capacity alarm at 10% of the capacity, and no export alarm', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/FSx',
+      MetricName: 'FreeDataStorageCapacity',
+      Statistic: 'Sum',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: Math.floor(1200 * 2 ** 30 * 0.1),
+      Dimensions: [{ Name: 'FileSystemId', Value: { Ref: Match.anyValue() } }],
+    });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    expect(cache.exportBacklogAlarm).toBeUndefined();
+    expect(cache.freeCapacityAlarm).toBeDefined();
+  });
+
+  test('has no association', () => {
+    template.resourceCountIs('AWS::FSx::DataRepositoryAssociation', 0);
+    expect(cache.associations).toEqual([]);
+  });
+
+  test('gives mount commands with relatime,flock and an fstab entry with _netdev', () => {
+    const commands = JSON.stringify(stack.resolve(cache.mountCommands()));
+    expect(commands).toMatch(/mount -t lustre -o relatime,flock/);
+    expect(commands).toMatch(/_netdev/);
+    expect(commands).toMatch(/\/fsx/);
+    expect(cache.mountCommands('/data')[0]).toBe('mkdir -p /data');
+  });
+
+  test('has no unacknowledged cdk-nag finding', () => {
+    expect(nagFindings(stack)).toEqual([]);
+  });
+});
+
+describe('LustreCache in its fullest configuration', () => {
+  const { stack, vpc, lake } = base();
+  const key = new kms.Key(stack, 'FsKey', { enableKeyRotation: true });
+  const topic = new sns.Topic(stack, 'Alarms', { enforceSSL: true, masterKey: key });
+  const client = new ec2.SecurityGroup(stack, 'Cluster', { vpc, allowAllOutbound: false });
+  const cache = new LustreCache(stack, 'Cache', {
+    vpc,
+    vpcSubnet: vpc.privateSubnets[1],
+    deploymentType: fsx.LustreDeploymentType.PERSISTENT_1,
+    storageCapacityGiB: 4800,
+    perUnitStorageThroughputMBpsPerTiB: 100,
+    kmsKey: key,
+    dataRepositoryAssociations: [
+      { fileSystemPath: '/datasets', bucket: lake.curatedBucket, bucketPrefix: '/datasets/' },
+      { fileSystemPath: '/checkpoints', bucket: lake.artifactsBucket, bucketPrefix: 'checkpoints', exportChanges: true, importMetadataOnCreate: false, importedFileChunkSizeMiB: 2048 },
+    ],
+    removalPolicy: RemovalPolicy.DESTROY,
+    exportBacklogAlarmAgeSeconds: 600,
+    freeCapacityAlarmPercent: 20,
+    alarmTopic: topic,
+    alarmActions: [{ bind: () => ({ alarmActionArn: 'arn:aws:ssm:us-east-1:111122223333:opsitem:3#CATEGORY=Performance' }) } as cloudwatch.IAlarmAction],
+  });
+  cache.connections.allowDefaultPortFrom(client);
+  const template = Template.fromStack(stack);
+  const sg = logicalId(stack, cache.securityGroup);
+  const clientSg = logicalId(stack, client);
+
+  test('is PERSISTENT_1 at the capacity, tier, subnet and key given, and is destroyed when asked', () => {
+    template.hasResource('AWS::FSx::FileSystem', {
+      Properties: Match.objectLike({
+        StorageCapacity: 4800,
+        FileSystemTypeVersion: '2.15',
+        SubnetIds: [{ Ref: stack.getLogicalId(vpc.privateSubnets[1].node.defaultChild as import('aws-cdk-lib').CfnElement) }],
+        KmsKeyId: { Ref: stack.getLogicalId(key.node.defaultChild as import('aws-cdk-lib').CfnElement) },
+        LustreConfiguration: Match.objectLike({ DeploymentType: 'PERSISTENT_1', PerUnitStorageThroughput: 100 }),
+      }),
+      DeletionPolicy: 'Delete',
+    });
+    expect(cache.throughputMBps).toBeCloseTo(468.75, 2);
+    expect(cache.kmsKey).toBe(key);
+  });
+
+  test('has no backups, since it is linked to S3', () => {
+    const fs = Object.values(template.findResources('AWS::FSx::FileSystem'))[0];
+    expect(fs.Properties.LustreConfiguration.AutomaticBackupRetentionDays).toBeUndefined();
+  });
+
+  test('links /datasets to curated datasets/ with import only, and /checkpoints to artifacts checkpoints/ with import and export', () => {
+    const events = ['NEW', 'CHANGED', 'DELETED'];
+    template.hasResource('AWS::FSx::DataRepositoryAssociation', {
+      Properties: {
+        FileSystemId: { Ref: stack.getLogicalId(cache.fileSystem.node.defaultChild as import('aws-cdk-lib').CfnElement) },
+        FileSystemPath: '/datasets',
+        DataRepositoryPath: { 'Fn::Join': ['', ['s3://', { Ref: stack.getLogicalId(lake.curatedBucket.node.defaultChild as import('aws-cdk-lib').CfnElement) }, '/datasets/']] },
+        BatchImportMetaDataOnCreate: true,
+        S3: { AutoImportPolicy: { Events: events } },
+      },
+      DeletionPolicy: 'Delete',
+    });
+    template.hasResourceProperties('AWS::FSx::DataRepositoryAssociation', {
+      FileSystemPath: '/checkpoints',
+      DataRepositoryPath: { 'Fn::Join': ['', ['s3://', Match.anyValue(), '/checkpoints/']] },
+      BatchImportMetaDataOnCreate: false,
+      ImportedFileChunkSize: 2048,
+      S3: { AutoImportPolicy: { Events: events }, AutoExportPolicy: { Events: events } },
+    });
+    expect(cache.associations).toHaveLength(2);
+  });
+
+  test('opens the lake key to FSx service-linked roles through S3, once', () => {
+    const lakeKey = Object.values(template.findResources('AWS::KMS::Key', { Properties: { Description: Match.stringLikeRegexp('data lake') } }))[0];
+    const statements = lakeKey.Properties.KeyPolicy.Statement.filter((s: { Sid?: string }) => s.Sid === 'AllowFSxForLustreDataRepositoriesThroughS3');
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatchObject({
+      Principal: { AWS: '*' },
+      Action: expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']),
+      Condition: {
+        StringEquals: { 'kms:CallerAccount': { Ref: 'AWS::AccountId' }, 'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+        ArnLike: { 'aws:PrincipalArn': { 'Fn::Join': ['', expect.arrayContaining([expect.stringMatching(/AWSServiceRoleForFSxS3Access_fs-\*$/)])] } },
+      },
+    });
+  });
+
+  test('lets the client in on 988 and 1018-1023, and the file system back to the client on both', () => {
+    expect(ingress(template, sg)).toEqual(
+      [`"${sg}" tcp 1018-1023`, `"${sg}" tcp 988-988`, `"${clientSg}" tcp 1018-1023`, `"${clientSg}" tcp 988-988`].sort(),
+    );
+    expect(ingress(template, clientSg)).toEqual([`"${sg}" tcp 1018-1023`, `"${sg}" tcp 988-988`]);
+    for (const [from, to] of [[988, 988], [1018, 1023]]) {
+      template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+        GroupId: { 'Fn::GetAtt': [clientSg, 'GroupId'] }, DestinationSecurityGroupId: { 'Fn::GetAtt': [sg, 'GroupId'] }, FromPort: from, ToPort: to,
+      });
+    }
+  });
+
+  test('alarms when the export backlog is older than the threshold, notifying the topic and the actions', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/FSx',
+      MetricName: 'AgeOfOldestQueuedMessage',
+      Dimensions: Match.arrayWith([{ Name: 'Publisher', Value: 'AutoExport' }]),
+      Statistic: 'Maximum',
+      Threshold: 600,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: ['arn:aws:ssm:us-east-1:111122223333:opsitem:3#CATEGORY=Performance', { Ref: stack.getLogicalId(topic.node.defaultChild as import('aws-cdk-lib').CfnElement) }],
+    });
+    expect(cache.exportBacklogAlarm).toBeDefined();
+  });
+
+  test('alarms when free capacity falls below the percentage given', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'FreeDataStorageCapacity',
+      Threshold: Math.floor(4800 * 2 ** 30 * 0.2),
+      OKActions: Match.arrayWith([{ Ref: Match.anyValue() }]),
+    });
+  });
+
+  test('has no unacknowledged cdk-nag finding', () => {
+    expect(nagFindings(stack)).toEqual([]);
+  });
+});
+
+describe('LustreCache sized from a demand', () => {
+  const { stack, vpc } = base();
+  const cache = new LustreCache(stack, 'Cache', { vpc, demand: DEMAND });
+  const scratch = new LustreCache(stack, 'Scratch', { vpc, deploymentType: fsx.LustreDeploymentType.SCRATCH_2, demand: DEMAND });
+  const tier = new LustreCache(stack, 'Tier', { vpc, demand: DEMAND, perUnitStorageThroughputMBpsPerTiB: 500 });
+
+  test('takes the cheapest PERSISTENT_2 configuration that meets the demand, as the sizer does', () => {
+    const expected = sizeLustre(demandMBps(DEMAND), DEMAND.datasetGiB, { deploymentTypes: [fsx.LustreDeploymentType.PERSISTENT_2] });
+    expect(cache.storageCapacityGiB).toBe(expected.storageCapacityGiB);
+    expect(cache.perUnitStorageThroughputMBpsPerTiB).toBe(expected.perUnitStorageThroughput);
+    expect(cache.demandMBps).toBeCloseTo(8448, 6);
+    expect(cache.throughputMBps).toBeGreaterThanOrEqual(cache.demandMBps!);
+  });
+
+  test('sizes a SCRATCH_2 file system by capacity alone', () => {
+    expect(scratch.perUnitStorageThroughputMBpsPerTiB).toBeUndefined();
+    expect(scratch.throughputMBps).toBeGreaterThanOrEqual(8448);
+    expect(scratch.storageCapacityGiB % 2400).toBe(0);
+    const fs = Template.fromStack(stack).findResources('AWS::FSx::FileSystem', { Properties: { StorageCapacity: scratch.storageCapacityGiB } });
+    expect(Object.values(fs)[0].Properties.LustreConfiguration.PerUnitStorageThroughput).toBeUndefined();
+  });
+
+  test('keeps a tier given with the demand and sizes the capacity at it', () => {
+    expect(tier.perUnitStorageThroughputMBpsPerTiB).toBe(500);
+    expect(tier.storageCapacityGiB).toBe(19200); // 8448 MB/s at 500 MB/s/TiB needs 17302 GiB; next step 19200
+    expect(tier.throughputMBps).toBeGreaterThanOrEqual(8448);
+  });
+
+  test('does not warn', () => {
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('stall risk'));
+  });
+
+  test('meets every demand of a grid at the smallest valid capacity of its tier (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 512 }),
+        fc.integer({ min: 1, max: 4000 }),
+        fc.integer({ min: 1_000, max: 2_000_000 }),
+        fc.integer({ min: 1, max: 50_000 }),
+        (gpuCount, samplesPerSecondPerGpu, bytesPerSample, datasetGiB) => {
+          const s = testStack();
+          const v = ec2.Vpc.fromVpcAttributes(s, 'V', { vpcId: 'vpc-1', availabilityZones: ['a'], privateSubnetIds: ['subnet-1'] });
+          const c = new LustreCache(s, 'C', { vpc: v, demand: { gpuCount, samplesPerSecondPerGpu, bytesPerSample, datasetGiB } });
+          expect(c.throughputMBps).toBeGreaterThanOrEqual(c.demandMBps!);
+          expect(c.storageCapacityGiB).toBeGreaterThanOrEqual(datasetGiB);
+          const smaller = c.storageCapacityGiB === 1200 ? 0 : c.storageCapacityGiB === 2400 ? 1200 : c.storageCapacityGiB - 2400;
+          expect(smaller < datasetGiB || (smaller * c.perUnitStorageThroughputMBpsPerTiB!) / 1024 < c.demandMBps!).toBe(true);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('LustreCache with a capacity that cannot meet the demand given with it', () => {
+  const { stack, vpc } = base();
+  new LustreCache(stack, 'Cache', { vpc, storageCapacityGiB: 2400, perUnitStorageThroughputMBpsPerTiB: 250, demand: DEMAND });
+
+  test('warns of the shortfall in MB/s: a stall risk', () => {
+    // 2400 GiB at 250 MB/s/TiB = 586 MB/s; the demand is 8448 MB/s: 7,862 MB/s short.
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Cache',
+      Match.stringLikeRegexp('storageCapacityGiB 2400 \\(PERSISTENT_2 at 250 MB/s/TiB\\) gives 586 MB/s, 7,862 MB/s short of the demand.s 8,448 MB/s: a stall risk'),
+    );
+  });
+
+  test('warns that the dataset does not fit', () => {
+    Annotations.fromStack(stack).hasWarning('/Test/Cache', Match.stringLikeRegexp('smaller than the demand.s dataset of 4,000 GiB'));
+  });
+});
+
+describe('LustreCache with an imported bucket key', () => {
+  const { stack, vpc } = base();
+  const key = kms.Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+  const bucket = s3.Bucket.fromBucketAttributes(stack, 'Bucket', { bucketName: 'shared-datasets', encryptionKey: key });
+  new LustreCache(stack, 'Cache', { vpc, dataRepositoryAssociations: [{ fileSystemPath: '/', bucket }] });
+
+  test('warns that the key must be opened to FSx by hand', () => {
+    Annotations.fromStack(stack).hasWarning('/Test/Cache', Match.stringLikeRegexp('AWSServiceRoleForFSxS3Access_<file system id>'));
+  });
+
+  test('links the whole bucket at the root', () => {
+    Template.fromStack(stack).hasResourceProperties('AWS::FSx::DataRepositoryAssociation', { FileSystemPath: '/', DataRepositoryPath: 's3://shared-datasets/' });
+  });
+});
+
+describe('LustreCache SCRATCH_2', () => {
+  const { stack, vpc, lake } = base();
+  const cache = new LustreCache(stack, 'Cache', {
+    vpc,
+    deploymentType: fsx.LustreDeploymentType.SCRATCH_2,
+    storageCapacityGiB: 2400,
+    dataRepositoryAssociations: [{ fileSystemPath: '/datasets', bucket: lake.curatedBucket, bucketPrefix: 'datasets' }],
+  });
+  const template = Template.fromStack(stack);
+
+  test('takes no key, no throughput tier and no backups, and gives 200 MB/s/TiB', () => {
+    const fs = Object.values(template.findResources('AWS::FSx::FileSystem'))[0];
+    expect(fs.Properties.KmsKeyId).toBeUndefined();
+    expect(fs.Properties.LustreConfiguration).toEqual({ DeploymentType: 'SCRATCH_2', DataCompressionType: 'LZ4' });
+    expect(fs.DeletionPolicy).toBe('Retain');
+    expect(cache.kmsKey).toBeUndefined();
+    expect(cache.throughputMBps).toBeCloseTo(468.75, 2);
+  });
+
+  test('retains its associations with the file system', () => {
+    template.hasResource('AWS::FSx::DataRepositoryAssociation', { DeletionPolicy: 'Retain' });
+  });
+});
+
+describe('LustreCache validation', () => {
+  const { stack, vpc, lake } = base();
+  let n = 0;
+  const make = (props: Partial<LustreCacheProps>) => () => new LustreCache(stack, `C${n++}`, { vpc, ...props });
+  const dra = (fileSystemPath: string) => ({ fileSystemPath, bucket: lake.curatedBucket });
+
+  test('fails when the capacity is not a step of the deployment type', () => {
+    expect(make({ storageCapacityGiB: 3000 })).toThrow(/^storageCapacityGiB must be 1200, 2400 or a multiple of 2400 for PERSISTENT_2, got 3000 \(at Test\/C\d+\)$/);
+  });
+
+  test('fails when the throughput is not a tier of the deployment type', () => {
+    expect(make({ perUnitStorageThroughputMBpsPerTiB: 200 })).toThrow(/^perUnitStorageThroughputMBpsPerTiB must be 125, 250, 500 or 1000 MB\/s\/TiB for PERSISTENT_2, got 200/);
+    expect(make({ deploymentType: fsx.LustreDeploymentType.PERSISTENT_1, perUnitStorageThroughputMBpsPerTiB: 250 })).toThrow(
+      /^perUnitStorageThroughputMBpsPerTiB must be 50, 100 or 200 MB\/s\/TiB for PERSISTENT_1 SSD, got 250/,
+    );
+  });
+
+  test('fails when a throughput is given for SCRATCH_2', () => {
+    expect(make({ deploymentType: fsx.LustreDeploymentType.SCRATCH_2, perUnitStorageThroughputMBpsPerTiB: 200 })).toThrow(
+      /^perUnitStorageThroughputMBpsPerTiB cannot be set for SCRATCH_2, got 200/,
+    );
+  });
+
+  test('fails when the deployment type is SCRATCH_1', () => {
+    expect(make({ deploymentType: fsx.LustreDeploymentType.SCRATCH_1 })).toThrow(/^deploymentType must be SCRATCH_2, PERSISTENT_1 or PERSISTENT_2, got 'SCRATCH_1'/);
+  });
+
+  test('fails when an association is asked of SCRATCH_1', () => {
+    expect(make({ deploymentType: fsx.LustreDeploymentType.SCRATCH_1, dataRepositoryAssociations: [dra('/a')] })).toThrow(
+      /^deploymentType must not be SCRATCH_1 when data repository associations are used, got 'SCRATCH_1'/,
+    );
+  });
+
+  test('fails when an association is asked of Lustre 2.10', () => {
+    expect(make({ fileSystemTypeVersion: fsx.FileSystemTypeVersion.V_2_10, dataRepositoryAssociations: [dra('/a')] })).toThrow(
+      /^fileSystemTypeVersion must be 2.12 or newer when data repository associations are used .*, got '2.10'/,
+    );
+  });
+
+  test('fails when there are more than 8 associations', () => {
+    expect(make({ dataRepositoryAssociations: Array.from({ length: 9 }, (_, i) => dra(`/p${i}`)) })).toThrow(
+      /^dataRepositoryAssociations must have at most 8 entries, got 9/,
+    );
+  });
+
+  test('fails when the associations are given empty', () => {
+    expect(make({ dataRepositoryAssociations: [] })).toThrow(/^dataRepositoryAssociations must have 1 to 8 entries when given .*, got \[\]/);
+  });
+
+  test('fails when two associations share a path', () => {
+    expect(make({ dataRepositoryAssociations: [dra('/a'), dra('/a/')] })).toThrow(
+      /^dataRepositoryAssociations\[1\]\.fileSystemPath must .*'\/a'.*, got '\/a\/'/,
+    );
+  });
+
+  test('fails when two association paths nest', () => {
+    expect(make({ dataRepositoryAssociations: [dra('/data'), dra('/data/train')] })).toThrow(
+      /^dataRepositoryAssociations\[1\]\.fileSystemPath must not nest .*'\/data'.*, got '\/data\/train'/,
+    );
+  });
+
+  test('fails when an association path is not absolute', () => {
+    expect(make({ dataRepositoryAssociations: [dra('datasets')] })).toThrow(/^dataRepositoryAssociations\[0\]\.fileSystemPath must be an absolute path/);
+  });
+
+  test('fails when a bucket prefix has an empty segment', () => {
+    expect(make({ dataRepositoryAssociations: [{ ...dra('/a'), bucketPrefix: 'a//b' }] })).toThrow(
+      /^dataRepositoryAssociations\[0\]\.bucketPrefix must be a key prefix such as datasets\/ .*, got 'a\/\/b'/,
+    );
+  });
+
+  test('fails when the imported file chunk size is out of range', () => {
+    expect(make({ dataRepositoryAssociations: [{ ...dra('/a'), importedFileChunkSizeMiB: 600000 }] })).toThrow(
+      /^dataRepositoryAssociations\[0\]\.importedFileChunkSizeMiB must be an integer from 1 to 512000, got 600000/,
+    );
+  });
+
+  test('fails when a key is given for SCRATCH_2', () => {
+    expect(make({ deploymentType: fsx.LustreDeploymentType.SCRATCH_2, kmsKey: new kms.Key(stack, 'K') })).toThrow(/^kmsKey must not be set for SCRATCH_2/);
+  });
+
+  test('fails when backups are asked of a linked file system', () => {
+    expect(make({ automaticBackupRetentionDays: 7, dataRepositoryAssociations: [dra('/a')] })).toThrow(
+      /^automaticBackupRetentionDays must be 0 when data repository associations are used .*, got 7/,
+    );
+  });
+
+  test('fails when backups are asked of SCRATCH_2', () => {
+    expect(make({ deploymentType: fsx.LustreDeploymentType.SCRATCH_2, automaticBackupRetentionDays: 1 })).toThrow(/^automaticBackupRetentionDays must be 0 for SCRATCH_2/);
+  });
+
+  test('fails when the backup retention is over 90 days', () => {
+    expect(make({ automaticBackupRetentionDays: 91 })).toThrow(/^automaticBackupRetentionDays must be an integer from 0 to 90, got 91/);
+  });
+
+  test('fails when a demand field is not positive', () => {
+    expect(make({ demand: { ...DEMAND, gpuCount: 0 } })).toThrow(/^demand\.gpuCount must be a positive integer, got 0 \(at Test\/C\d+\)/);
+  });
+
+  test('fails when the alarm thresholds are out of range', () => {
+    expect(make({ freeCapacityAlarmPercent: 0 })).toThrow(/^freeCapacityAlarmPercent must be a number from 1 to 99, got 0/);
+    expect(make({ exportBacklogAlarmAgeSeconds: 30 })).toThrow(/^exportBacklogAlarmAgeSeconds must be an integer of at least 60, got 30/);
+  });
+
+  test('fails when the VPC has no private subnet and none is given', () => {
+    const s = testStack('Public');
+    const v = new ec2.Vpc(s, 'V', { subnetConfiguration: [{ name: 'pub', subnetType: ec2.SubnetType.PUBLIC }] });
+    expect(() => new LustreCache(s, 'C', { vpc: v })).toThrow(/^vpcSubnet must be given when the VPC has no private subnet, got undefined/);
+  });
+});
