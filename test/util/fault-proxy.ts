@@ -17,7 +17,7 @@ export interface ProxiedRequest {
  * - `slowdown`: answer 503 SlowDown, as S3 does when throttling;
  * - `internal`: answer 500 InternalError;
  * - `reset`: close the connection before any response;
- * - `truncate`: forward, then close the connection after part of the response body;
+ * - `truncate`: forward, then close the connection after `truncateAfterBytes` of the response body;
  * - undefined: forward unchanged.
  */
 export type Fault = 'slowdown' | 'internal' | 'reset' | 'truncate' | undefined;
@@ -47,6 +47,11 @@ export interface FaultProxyOptions {
    * does (s3rver ignores `If-Match`).
    */
   readonly enforceIfMatch?: boolean;
+  /**
+   * Bytes of the response body that a `truncate` fault lets through.
+   * @default 1
+   */
+  readonly truncateAfterBytes?: number;
 }
 
 function s3Error(res: ServerResponse, status: number, code: string, message: string): void {
@@ -122,12 +127,17 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           entry.status = upstreamRes.statusCode;
           res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
           if (fault === 'truncate') {
-            // Send the first chunk of the body, then drop the connection mid-response.
-            upstreamRes.once('data', (chunk: Buffer) => {
-              res.write(chunk.subarray(0, Math.max(1, chunk.length >> 1)), () => {
+            // Forward part of the body, then drop the connection mid-response.
+            let left = options.truncateAfterBytes ?? 1;
+            upstreamRes.on('data', (chunk: Buffer) => {
+              if (left <= 0) return;
+              const part = chunk.subarray(0, left);
+              left -= part.length;
+              res.write(part);
+              if (left <= 0) {
                 upstreamRes.destroy();
                 res.socket?.destroy();
-              });
+              }
             });
             return;
           }
