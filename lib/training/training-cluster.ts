@@ -245,7 +245,7 @@ export interface TrainingClusterProps {
   /**
    * Shared memory (`/dev/shm`) of the training containers, GiB. PyTorch data loaders and NCCL need
    * more than Docker's 64 MiB.
-   * @default 64
+   * @default - half of trainingMemoryGiB, at most 64
    */
   readonly trainingSharedMemoryGiB?: number;
 
@@ -424,11 +424,11 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
     const trainingGpus = props.trainingGpus ?? smallest((f) => f.gpus);
     const trainingVcpus = props.trainingVcpus ?? smallest((f) => f.vcpus);
     const trainingMemoryGiB = props.trainingMemoryGiB ?? Math.floor(smallest((f) => schedulableMemoryMiB(f)) / 1024);
-    const sharedMemoryGiB = props.trainingSharedMemoryGiB ?? 64;
+    const sharedMemoryGiB = props.trainingSharedMemoryGiB ?? Math.min(64, trainingMemoryGiB / 2);
     validateNumber(this, 'trainingGpus', trainingGpus, { integer: true, min: 1 });
     validateNumber(this, 'trainingVcpus', trainingVcpus, { min: 1 });
     validateNumber(this, 'trainingMemoryGiB', trainingMemoryGiB, { min: 1 });
-    validateNumber(this, 'trainingSharedMemoryGiB', sharedMemoryGiB, { min: 1 });
+    validateNumber(this, 'trainingSharedMemoryGiB', sharedMemoryGiB, { min: 0.0625 });
     this.requireFit('training', gpuFacts, trainingGpus, trainingVcpus, trainingMemoryGiB);
     if (!Token.isUnresolved(sharedMemoryGiB) && !Token.isUnresolved(trainingMemoryGiB) && sharedMemoryGiB >= trainingMemoryGiB) {
       throw invalidProp(this, 'trainingSharedMemoryGiB', `must be less than trainingMemoryGiB (${trainingMemoryGiB})`, sharedMemoryGiB);
@@ -658,7 +658,7 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
 
     const trainingLinux = (idSuffix: string, efaDevices: number) => {
       const linuxParameters = new batch.LinuxParameters(this, `TrainingLinuxParameters${idSuffix}`, {
-        sharedMemorySize: Size.gibibytes(sharedMemoryGiB),
+        sharedMemorySize: Size.mebibytes(Math.floor(sharedMemoryGiB * 1024)),
       });
       for (let i = 0; i < efaDevices; i++) {
         linuxParameters.addDevices({
