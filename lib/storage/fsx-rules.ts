@@ -324,3 +324,49 @@ export function validateDataRepositoryAssociations(
     seen.push(path);
   });
 }
+
+/**
+ * The same rules as static methods, for Python, Java and .NET users: jsii publishes classes,
+ * not free functions.
+ */
+export class LustreRules {
+  /** @see perUnitThroughputOptions */
+  public static perUnitThroughputOptions(deploymentType: fsx.LustreDeploymentType, storageType?: fsx.StorageType): number[] {
+    return perUnitThroughputOptions(deploymentType, storageType);
+  }
+
+  /** @see isValidStorageCapacity */
+  public static isValidStorageCapacity(deploymentType: fsx.LustreDeploymentType, capacityGiB: number, storageType?: fsx.StorageType, perUnit?: number): boolean {
+    return isValidStorageCapacity(deploymentType, capacityGiB, storageType, perUnit);
+  }
+
+  /** @see nextValidCapacityGiB */
+  public static nextValidCapacityGiB(deploymentType: fsx.LustreDeploymentType, minGiB: number, storageType?: fsx.StorageType, perUnit?: number): number {
+    return nextValidCapacityGiB(deploymentType, minGiB, storageType, perUnit);
+  }
+
+  /** @see throughputMBps */
+  public static throughputMBps(deploymentType: fsx.LustreDeploymentType, capacityGiB: number, perUnit?: number): number {
+    return throughputMBps(deploymentType, capacityGiB, perUnit);
+  }
+
+  /** @see validateLustreConfiguration */
+  public static validateConfiguration(config: LustreConfigurationCheck): void {
+    validateLustreConfiguration(config);
+  }
+
+  /**
+   * @see validateDataRepositoryAssociations (the paths come before the optional version here,
+   * since jsii allows no optional parameter before a required one)
+   */
+  public static validateDataRepositoryAssociations(
+    deploymentType: fsx.LustreDeploymentType,
+    fileSystemPaths: string[],
+    fileSystemTypeVersion?: fsx.FileSystemTypeVersion,
+    prop?: string,
+  ): void {
+    validateDataRepositoryAssociations(deploymentType, fileSystemTypeVersion, fileSystemPaths, prop);
+  }
+
+  private constructor() {}
+}

@@ -228,3 +228,18 @@ export const S3_DIRECT: S3DirectFigures = {
     note: 'Up to 100 Gb/s per instance with parallel requests (S3 performance guidelines); not re-read this time.',
   },
 };
+
+/**
+ * The catalog as static properties, for Python, Java and .NET users: jsii publishes classes,
+ * not constants.
+ */
+export class StorageCatalog {
+  /** @see LUSTRE_OFFERINGS */
+  public static readonly LUSTRE_OFFERINGS: LustreOffering[] = [...LUSTRE_OFFERINGS];
+  /** @see EFS_ELASTIC */
+  public static readonly EFS_ELASTIC: EfsElasticFigures = EFS_ELASTIC;
+  /** @see S3_DIRECT */
+  public static readonly S3_DIRECT: S3DirectFigures = S3_DIRECT;
+
+  private constructor() {}
+}

@@ -360,3 +360,26 @@ export function describeLustre(l: LustreSizing): string {
     ? `${l.deploymentType} ${l.storageType}` : l.deploymentType;
   return l.perUnitStorageThroughput === undefined ? type : `${type} at ${l.perUnitStorageThroughput} MB/s/TiB`;
 }
+
+/**
+ * The sizing functions as static methods, for Python, Java and .NET users: jsii publishes
+ * classes, not free functions.
+ */
+export class StorageSizing {
+  /** @see recommendStorage */
+  public static recommend(demand: TrainingDemand, options?: SizingOptions): StorageRecommendation {
+    return recommendStorage(demand, options);
+  }
+
+  /** @see sizeLustre */
+  public static sizeLustre(mbps: number, datasetGiB: number, options?: SizingOptions): LustreSizing {
+    return sizeLustre(mbps, datasetGiB, options);
+  }
+
+  /** @see demandMBps */
+  public static demandMBps(demand: TrainingDemand): number {
+    return demandMBps(demand);
+  }
+
+  private constructor() {}
+}

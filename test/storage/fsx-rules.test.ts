@@ -1,6 +1,7 @@
 import { Lazy, Token, aws_fsx as fsx } from 'aws-cdk-lib';
 import * as fc from 'fast-check';
 import {
+  LustreRules,
   MAX_DATA_REPOSITORY_ASSOCIATIONS,
   isValidStorageCapacity,
   nextValidCapacityGiB,
@@ -306,5 +307,17 @@ describe('data repository associations', () => {
   test('skips unresolved paths', () => {
     const token = Lazy.string({ produce: () => '/datasets' });
     expect(() => validateDataRepositoryAssociations(PERSISTENT_2, V215, [token, '/datasets'])).not.toThrow();
+  });
+});
+
+describe('LustreRules (the jsii facade)', () => {
+  test('delegates to the functions', () => {
+    expect(LustreRules.perUnitThroughputOptions(PERSISTENT_2)).toEqual([125, 250, 500, 1000]);
+    expect(LustreRules.isValidStorageCapacity(SCRATCH_2, 4800)).toBe(true);
+    expect(LustreRules.nextValidCapacityGiB(SCRATCH_1, 2401)).toBe(3600);
+    expect(LustreRules.throughputMBps(PERSISTENT_2, 1024, 500)).toBe(500);
+    expect(() => LustreRules.validateConfiguration({ deploymentType: PERSISTENT_2, storageCapacityGiB: 3000, perUnitStorageThroughput: 125 }))
+      .toThrow('storageCapacityGiB must be 1200, 2400 or a multiple of 2400 for PERSISTENT_2, got 3000');
+    expect(() => LustreRules.validateDataRepositoryAssociations(PERSISTENT_1, ['/a'])).toThrow(/fileSystemTypeVersion must be 2.12 or newer/);
   });
 });

@@ -1,11 +1,12 @@
 import { aws_fsx as fsx } from 'aws-cdk-lib';
 import * as fc from 'fast-check';
 import { validateLustreConfiguration } from '../../lib/storage/fsx-rules';
-import { EFS_ELASTIC, LUSTRE_OFFERINGS, LustreOffering, S3_DIRECT } from '../../lib/storage/storage-catalog';
+import { EFS_ELASTIC, LUSTRE_OFFERINGS, LustreOffering, S3_DIRECT, StorageCatalog } from '../../lib/storage/storage-catalog';
 import {
   LustreSizing,
   SizingOptions,
   StorageKind,
+  StorageSizing,
   TrainingDemand,
   demandMBps,
   lustreCandidates,
@@ -222,5 +223,23 @@ describe('recommendStorage: bad demand', () => {
       'datasetGiB must be a positive finite number, got undefined');
     expect(() => recommendStorage({ ...ok, gpuCount: '8' as unknown as number })).toThrow(
       'gpuCount must be a positive integer, got "8"');
+  });
+});
+
+describe('StorageSizing and StorageCatalog (the jsii facades)', () => {
+  test('delegate to the functions and constants', () => {
+    const demand: TrainingDemand = { gpuCount: 8, samplesPerSecondPerGpu: 100, bytesPerSample: 1000, datasetGiB: 10 };
+    expect(StorageSizing.recommend(demand)).toEqual(recommendStorage(demand));
+    expect(StorageSizing.sizeLustre(1000, 10)).toEqual(sizeLustre(1000, 10));
+    expect(StorageSizing.demandMBps(demand)).toBe(0.8);
+    expect(StorageCatalog.LUSTRE_OFFERINGS).toEqual(LUSTRE_OFFERINGS);
+    expect(StorageCatalog.EFS_ELASTIC).toBe(EFS_ELASTIC);
+    expect(StorageCatalog.S3_DIRECT).toBe(S3_DIRECT);
+  });
+
+  test('every catalog figure names its source', () => {
+    for (const o of LUSTRE_OFFERINGS) {
+      for (const s of [o.priceSource, o.throughputSource]) expect(s.url).toMatch(/^https:\/\/(docs\.)?aws\.amazon\.com\//);
+    }
   });
 });
