@@ -1,5 +1,6 @@
 import { Token, aws_fsx as fsx } from 'aws-cdk-lib';
 import { SCRATCH_BASELINE_MBPS_PER_TIB } from './storage-catalog';
+import { invalidProp } from '../common/errors';
 
 /*
  * The FSx for Lustre rules that AWS enforces only at deploy time, checked at synth time instead.
@@ -20,15 +21,9 @@ function unresolved(value: unknown): boolean {
   return value !== undefined && Token.isUnresolved(value);
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  return JSON.stringify(value);
-}
-
+/** The library's error shape; the construct that calls these adds its own path. */
 function fail(prop: string, rule: string, got: unknown): Error {
-  return new Error(`${prop} ${rule}, got ${describe(got)}`);
+  return invalidProp(undefined, prop, rule, got);
 }
 
 function orList(values: readonly number[]): string {
