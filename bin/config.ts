@@ -39,6 +39,25 @@ const dataLakeSchema = z.strictObject({
   accessLogsRetentionDays: int(365).default(730),
 });
 
+const instanceType = z.string().regex(/^[a-z][a-z0-9-]*\.[0-9a-z]+$/, { error: 'must be an EC2 instance type such as p4d.24xlarge' });
+
+/** The training cluster (AWS Batch): instance types, sizes, Spot, multi-node. */
+const trainingSchema = z.strictObject({
+  gpuInstanceTypes: z.array(instanceType).min(1, { error: 'must hold at least one instance type' }).default(['p4d.24xlarge']),
+  allowGpuDevelopmentInstances: z.boolean({ error: 'must be true or false' }).default(false),
+  gpuMaxVcpus: int(1).default(768),
+  cpuInstanceTypes: z
+    .array(instanceType)
+    .min(1, { error: 'must hold at least one instance type' })
+    .default(['c6i.2xlarge', 'c6i.4xlarge', 'c6a.2xlarge', 'c6a.4xlarge']),
+  allowGeneralPurposeCpuInstances: z.boolean({ error: 'must be true or false' }).default(false),
+  cpuMaxVcpus: int(1).default(256),
+  cpuSpot: z.boolean({ error: 'must be true or false' }).default(true),
+  /** Nodes of the multi-node training job; omitted: no multi-node job definition. */
+  multiNodeCount: int(2, 1000).optional(),
+  fairShareScheduling: z.boolean({ error: 'must be true or false' }).default(false),
+});
+
 /** The schema of the whole configuration. */
 export const configSchema = z.strictObject({
   /** Prefix of every stack name: `<prefix>-Network`, `<prefix>-DataLake`, ... */
@@ -59,6 +78,7 @@ export const configSchema = z.strictObject({
   tags: z.record(z.string(), z.string()).default({}),
   network: networkSchema.default(() => networkSchema.parse({})),
   dataLake: dataLakeSchema.default(() => dataLakeSchema.parse({})),
+  training: trainingSchema.default(() => trainingSchema.parse({})),
 });
 
 /** The validated configuration, every default filled in. */

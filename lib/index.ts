@@ -1,4 +1,5 @@
 export * from './network';
 export * from './data-lake';
 export * from './storage';
+export * from './training';
 export * from './stacks';

@@ -1,2 +1,3 @@
 export * from './network-stack';
 export * from './data-lake-stack';
+export * from './training-stack';
