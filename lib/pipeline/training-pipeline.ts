@@ -1,0 +1,454 @@
+import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as batch from 'aws-cdk-lib/aws-batch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { invalidProp, validateNumber } from '../common/errors';
+import { acknowledgeWildcardResources } from '../common/nag';
+import { DatasetSharder } from '../sharding/dataset-sharder';
+
+/** AWS Batch array jobs have 2 to 10,000 children. */
+const MAX_ARRAY_SIZE = 10000;
+/** AWS Batch multi-node parallel jobs have up to 1,000 nodes. */
+const MAX_NODES = 1000;
+
+/** How the training step runs. */
+export enum TrainingJobType {
+  /** One container on one instance (the job definition is an ECS or EKS container job). */
+  SINGLE_NODE = 'SINGLE_NODE',
+  /** A multi-node parallel job (the job definition is a multi-node job definition). */
+  MULTI_NODE = 'MULTI_NODE',
+}
+
+/** Properties of a {@link TrainingPipeline}. */
+export interface TrainingPipelineProps {
+  /** The sharder that splits the dataset; its source bucket and prefix bound the `datasetUri` input. */
+  readonly sharder: DatasetSharder;
+  /** The CPU job queue of the preprocessing array job. */
+  readonly preprocessJobQueue: batch.IJobQueue;
+  /**
+   * The preprocessing job definition. Each child of the array job reads `AWS_BATCH_JOB_ARRAY_INDEX`
+   * (unset, i.e. 0, when there is a single shard) and the manifest at `SHARD_MANIFEST_URI`.
+   */
+  readonly preprocessJobDefinition: batch.IJobDefinition;
+  /** The GPU job queue of the training job. */
+  readonly trainingJobQueue: batch.IJobQueue;
+  /** The training job definition: single-node or multi-node, as `trainingJobType` says. */
+  readonly trainingJobDefinition: batch.IJobDefinition;
+  /**
+   * Whether the training job definition is single-node or multi-node parallel.
+   * @default TrainingJobType.SINGLE_NODE
+   */
+  readonly trainingJobType?: TrainingJobType;
+  /**
+   * The largest `gpus` input accepted: the GPUs of the largest instance in the GPU queue. A job that asks
+   * for more GPUs than any instance has waits in RUNNABLE forever, so the state machine refuses it.
+   * @default 8
+   */
+  readonly maxGpus?: number;
+  /**
+   * The largest `nodes` input accepted for multi-node training.
+   * @default 16
+   */
+  readonly maxNodes?: number;
+  /**
+   * Start a run for every object created under `triggerPrefix` in the sharder's source bucket (which
+   * must send events to Amazon EventBridge). Such runs use the job definitions' commands and GPUs.
+   * @default false
+   */
+  readonly triggerOnNewData?: boolean;
+  /**
+   * The key prefix that starts runs when `triggerOnNewData` is set. Must lie within the sharder's source prefix.
+   * @default - the sharder's source prefix
+   */
+  readonly triggerPrefix?: string;
+  /**
+   * The topic that receives a message when a run succeeds or fails.
+   * @default - a new topic encrypted with `encryptionKey`
+   */
+  readonly topic?: sns.ITopic;
+  /**
+   * The key that encrypts the topic created here and the log group. A key passed in must allow
+   * CloudWatch Logs (`logs.<region>.amazonaws.com`) to use it.
+   * @default - a new customer-managed key with rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * How long a whole run may take.
+   * @default Duration.days(7)
+   */
+  readonly timeout?: Duration;
+  /**
+   * How long the state machine's logs are kept. At least a year.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log group and the key created here when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The producer/consumer flow of the whitepaper as one Step Functions state machine: shard the
+ * dataset (a nested run of the {@link DatasetSharder}), preprocess the shards on the CPU queue (an
+ * AWS Batch array job, one child per shard), train on the GPU queue (single-node or multi-node), and
+ * notify an SNS topic of success or failure. Every step waits for its job (`.sync`).
+ *
+ * Execution input (validated first, each problem failing with its own state and cause):
+ * - `datasetUri` (required): `s3://<source bucket>/<source prefix>...`, an object, or a prefix ending in `/`;
+ * - `targetShardBytes`, `format`: passed to the sharder;
+ * - `preprocessCommand`, `trainCommand`: command overrides, arrays of strings;
+ * - `gpus`: GPUs per training container, 1 to `maxGpus`;
+ * - `nodes`: nodes of a multi-node training job, 2 to `maxNodes`.
+ *
+ * The container image is the job definition's: AWS Batch `SubmitJob` cannot override it.
+ * The containers get `DATASET_URI`, `SHARD_MANIFEST_URI`, `SHARD_OUTPUT_URI` and `SHARD_COUNT`.
+ */
+export class TrainingPipeline extends Construct {
+  /** The state machine. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** The topic that receives success and failure messages. */
+  public readonly topic: sns.ITopic;
+  /** The key of the log group and of the topic created here. */
+  public readonly encryptionKey: kms.IKey;
+  /** The state machine's log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The rule that starts runs when new data lands, when `triggerOnNewData` is set. */
+  public readonly rule?: events.Rule;
+
+  private readonly props: TrainingPipelineProps;
+  private readonly trainingJobType: TrainingJobType;
+  private readonly maxGpus: number;
+  private readonly maxNodes: number;
+
+  constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
+    super(scope, id);
+    this.props = props;
+    this.trainingJobType = props.trainingJobType ?? TrainingJobType.SINGLE_NODE;
+    this.maxGpus = props.maxGpus ?? 8;
+    this.maxNodes = props.maxNodes ?? 16;
+    validateNumber(this, 'maxGpus', this.maxGpus, { integer: true, min: 1, max: 64 });
+    validateNumber(this, 'maxNodes', this.maxNodes, { integer: true, min: 2, max: MAX_NODES });
+    const timeout = props.timeout ?? Duration.days(7);
+    if (!timeout.isUnresolved() && (timeout.toSeconds() < 60 || timeout.toSeconds() > 365 * 24 * 3600)) {
+      throw invalidProp(this, 'timeout', 'must be from 1 minute to 365 days', timeout.toHumanString());
+    }
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    if (retention !== logs.RetentionDays.INFINITE && retention < logs.RetentionDays.ONE_YEAR) {
+      throw invalidProp(this, 'logRetention', 'must keep logs at least 365 days', retention);
+    }
+    if (props.triggerPrefix !== undefined && !props.triggerOnNewData) {
+      throw invalidProp(this, 'triggerPrefix', 'applies only with triggerOnNewData: true', props.triggerPrefix);
+    }
+    const triggerPrefix = props.triggerPrefix ?? props.sharder.sourcePrefix;
+    if (Token.isUnresolved(triggerPrefix) || !triggerPrefix.startsWith(props.sharder.sourcePrefix)) {
+      throw invalidProp(this, 'triggerPrefix', `must lie within the sharder's source prefix '${props.sharder.sourcePrefix}'`, triggerPrefix);
+    }
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const stack = Stack.of(this);
+
+    this.encryptionKey =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', {
+        description: `Encrypts the logs and notifications of the training pipeline ${this.node.path}`,
+        enableKeyRotation: true,
+        removalPolicy,
+      });
+    if (!props.encryptionKey) {
+      this.encryptionKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+          actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+          resources: ['*'],
+          conditions: {
+            ArnLike: {
+              'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
+            },
+          },
+        }),
+      );
+    }
+    this.topic = props.topic ?? new sns.Topic(this, 'Topic', { masterKey: this.encryptionKey, enforceSSL: true });
+    this.logGroup = new logs.LogGroup(this, 'Logs', { encryptionKey: this.encryptionKey, retention, removalPolicy });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'Training pipeline: validate input, shard, preprocess shards (Batch array job), train (Batch GPU job), notify',
+      queryLanguage: sfn.QueryLanguage.JSONATA,
+      definitionBody: sfn.DefinitionBody.fromChainable(this.definition()),
+      timeout,
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    // SnsPublish grants sns:Publish only; an SSE-KMS topic also needs its key.
+    this.topic.masterKey?.grant(this.stateMachine, 'kms:Decrypt', 'kms:GenerateDataKey');
+    this.grantBatch(props.preprocessJobQueue, props.preprocessJobDefinition);
+    this.grantBatch(props.trainingJobQueue, props.trainingJobDefinition);
+
+    const role = this.stateMachine.role;
+    acknowledgeWildcardResources(
+      role,
+      [
+        stack.formatArn({
+          service: 'states',
+          resource: 'execution',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          resourceName: `${stack.splitArn(props.sharder.stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}*`,
+        }),
+      ],
+      'aws-cdk-lib\u2019s StepFunctionsStartExecution (.sync) describes and stops the executions it starts, whose names are chosen at run time; the wildcard covers only executions of the sharder\u2019s state machine.',
+    );
+    acknowledgeWildcardResources(
+      role,
+      [stack.formatArn({ service: 'batch', resource: 'job', resourceName: '*' })],
+      'A .sync Batch task terminates the job it submitted when the run is stopped; job IDs are chosen by AWS Batch at run time.',
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'batch:DescribeJobs (how a .sync task follows its job), CloudWatch Logs log-delivery actions (logging level ALL) and X-Ray actions (tracing) do not support resource-level permissions.',
+    });
+
+    if (props.triggerOnNewData) {
+      const bucket = props.sharder.sourceBucket;
+      this.rule = new events.Rule(this, 'NewDataRule', {
+        description: `Starts the training pipeline when an object lands under '${triggerPrefix}'`,
+        eventPattern: {
+          source: ['aws.s3'],
+          detailType: ['Object Created'],
+          detail: {
+            bucket: { name: [bucket.bucketName] },
+            // Folder markers (empty keys ending in '/') hold no data.
+            object: { key: [{ prefix: triggerPrefix }], size: [{ numeric: ['>', 0] }] },
+          },
+        },
+      });
+      this.rule.addTarget(
+        new targets.SfnStateMachine(this.stateMachine, {
+          input: events.RuleTargetInput.fromObject({
+            datasetUri: `s3://${events.EventField.fromPath('$.detail.bucket.name')}/${events.EventField.fromPath('$.detail.object.key')}`,
+          }),
+        }),
+      );
+    }
+  }
+
+  /** Lets `grantee` start runs of the pipeline. */
+  public grantStartExecution(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  private grantBatch(queue: batch.IJobQueue, definition: batch.IJobDefinition): void {
+    const stack = Stack.of(this);
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['batch:SubmitJob'], resources: [queue.jobQueueArn, definition.jobDefinitionArn] }),
+    );
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['batch:TerminateJob'], resources: [stack.formatArn({ service: 'batch', resource: 'job', resourceName: '*' })] }),
+    );
+    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ['batch:DescribeJobs'], resources: ['*'] }));
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForBatchJobsRule' })],
+      }),
+    );
+  }
+
+  private definition(): sfn.IChainable {
+    const sharder = this.props.sharder;
+    const base = `s3://${sharder.sourceBucket.bucketName}/${sharder.sourcePrefix}`;
+    const multiNode = this.trainingJobType === TrainingJobType.MULTI_NODE;
+    const input = '$states.input';
+    const fail = (failId: string, cause: string) => sfn.Fail.jsonata(this, failId, { error: 'InvalidInput', cause });
+    const stringArray = (v: string) =>
+      `($type(${v}) != 'array' or $count(${v}) = 0 or $count($filter(${v}, function($c) { $type($c) != 'string' })) > 0)`;
+
+    const validate = sfn.Choice.jsonata(this, 'ValidateInput', { comment: 'Reject bad input with a clear cause before any job starts' })
+      .when(
+        sfn.Condition.jsonata(
+          `{% ($u := ${input}.datasetUri; $b := '${base}'; $not($exists($u)) or $type($u) != 'string' or $length($u) <= $length($b) or $substring($u, 0, $length($b)) != $b) %}`,
+        ),
+        fail(
+          'InvalidDatasetUri',
+          `{% 'datasetUri must be an object or a prefix ending in / under ${base}, got ' & $string(${input}.datasetUri) %}`,
+        ),
+      )
+      .when(
+        sfn.Condition.jsonata(
+          `{% $exists(${input}.targetShardBytes) and ($type(${input}.targetShardBytes) != 'number' or ${input}.targetShardBytes != $floor(${input}.targetShardBytes) or ${input}.targetShardBytes < 1048576 or ${input}.targetShardBytes > 5368709120) %}`,
+        ),
+        fail(
+          'InvalidTargetShardBytes',
+          `{% 'targetShardBytes must be an integer from 1048576 (1 MiB) to 5368709120 (5 GiB), got ' & $string(${input}.targetShardBytes) %}`,
+        ),
+      )
+      .when(
+        sfn.Condition.jsonata(
+          `{% $exists(${input}.gpus) and ($type(${input}.gpus) != 'number' or ${input}.gpus != $floor(${input}.gpus) or ${input}.gpus < 1 or ${input}.gpus > ${this.maxGpus}) %}`,
+        ),
+        fail(
+          'InvalidGpus',
+          `{% 'gpus must be an integer from 1 to ${this.maxGpus} (the GPUs of the largest instance in the queue; more would wait in RUNNABLE forever), got ' & $string(${input}.gpus) %}`,
+        ),
+      )
+      .when(
+        sfn.Condition.jsonata(
+          multiNode
+            ? `{% $exists(${input}.nodes) and ($type(${input}.nodes) != 'number' or ${input}.nodes != $floor(${input}.nodes) or ${input}.nodes < 2 or ${input}.nodes > ${this.maxNodes}) %}`
+            : `{% $exists(${input}.nodes) %}`,
+        ),
+        fail(
+          'InvalidNodes',
+          multiNode
+            ? `{% 'nodes must be an integer from 2 to ${this.maxNodes}, got ' & $string(${input}.nodes) %}`
+            : `{% 'nodes applies only to multi-node training; this pipeline trains on a single node, got ' & $string(${input}.nodes) %}`,
+        ),
+      )
+      .when(
+        sfn.Condition.jsonata(`{% $exists(${input}.preprocessCommand) and ${stringArray(`${input}.preprocessCommand`)} %}`),
+        fail('InvalidPreprocessCommand', `{% 'preprocessCommand must be a non-empty array of strings, got ' & $string(${input}.preprocessCommand) %}`),
+      )
+      .when(
+        sfn.Condition.jsonata(`{% $exists(${input}.trainCommand) and ${stringArray(`${input}.trainCommand`)} %}`),
+        fail('InvalidTrainCommand', `{% 'trainCommand must be a non-empty array of strings, got ' & $string(${input}.trainCommand) %}`),
+      );
+
+    const prepare = sfn.Pass.jsonata(this, 'Prepare', {
+      comment: 'Keep the input, and name the jobs after the execution (Batch job names: letters, digits, - and _)',
+      assign: {
+        input: `{% ${input} %}`,
+        datasetPath: `{% $substring(${input}.datasetUri, $length('s3://${sharder.sourceBucket.bucketName}/')) %}`,
+        jobSuffix: "{% $substring($replace($states.context.Execution.Name, /[^A-Za-z0-9_-]/, '_'), 0, 100) %}",
+      },
+    });
+
+    const failed = sfn.Fail.jsonata(this, 'Failed', {
+      error: "{% $type($failure.Error) = 'string' ? $failure.Error : 'PipelineFailed' %}",
+      cause: "{% $type($failure.Cause) = 'string' ? $failure.Cause : $string($failure) %}",
+    });
+    const notifyFailure = tasks.SnsPublish.jsonata(this, 'NotifyFailure', {
+      comment: 'Tell the topic which step failed and why',
+      topic: this.topic,
+      subject: 'Training pipeline failed',
+      message: sfn.TaskInput.fromText(
+        "{% $string({'status': 'FAILED', 'execution': $states.context.Execution.Id, 'datasetUri': $input.datasetUri, 'error': $failure.Error, 'cause': $failure.Cause}) %}",
+      ),
+    }).next(failed);
+    const onError = { assign: { failure: '{% $states.errorOutput %}' } };
+
+    const shard = tasks.StepFunctionsStartExecution.jsonata(this, 'Shard', {
+      comment: 'Run the dataset sharder and wait for its manifest',
+      stateMachine: sharder.stateMachine,
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      input: sfn.TaskInput.fromText(
+        "{% $merge([$substring($datasetPath, -1) = '/' ? {'sourcePrefix': $datasetPath} : {'sourceKey': $datasetPath}, " +
+          "$exists($input.targetShardBytes) ? {'targetShardBytes': $input.targetShardBytes} : {}, " +
+          "$exists($input.format) ? {'format': $input.format} : {}, " +
+          "{'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID': $states.context.Execution.Id}]) %}",
+      ),
+      assign: {
+        shards: '{% $states.result.Output %}',
+        environment:
+          "{% [{'Name': 'DATASET_URI', 'Value': $input.datasetUri}, " +
+          "{'Name': 'SHARD_MANIFEST_URI', 'Value': 's3://' & $states.result.Output.manifestBucket & '/' & $states.result.Output.manifestKey}, " +
+          "{'Name': 'SHARD_OUTPUT_URI', 'Value': 's3://' & $states.result.Output.outputBucket & '/' & $states.result.Output.outputPrefix}, " +
+          "{'Name': 'SHARD_COUNT', 'Value': $string($states.result.Output.shardCount)}] %}",
+      },
+    }).addCatch(notifyFailure, onError);
+
+    const noShards = sfn.Pass.jsonata(this, 'NoShards', {
+      assign: { failure: "{% {'Error': 'EmptyDataset', 'Cause': 'The dataset ' & $input.datasetUri & ' holds no records: there is nothing to preprocess or train on'} %}" },
+    }).next(notifyFailure);
+    const tooManyShards = sfn.Pass.jsonata(this, 'TooManyShards', {
+      assign: {
+        failure: `{% {'Error': 'TooManyShards', 'Cause': 'The preprocess array job takes at most ${MAX_ARRAY_SIZE} children, one per shard, got ' & $string($shards.shardCount) & ' shards: use a larger targetShardBytes'} %}`,
+      },
+    }).next(notifyFailure);
+
+    const preprocessOverrides = (extra: string) =>
+      `{% $merge([{'Environment': $environment}, $exists($input.preprocessCommand) ? {'Command': $input.preprocessCommand} : {}${extra}]) %}`;
+    const preprocess = (stateId: string, array: boolean) =>
+      this.batchTask(stateId, array ? 'Preprocess the shards: one array child per shard (CPU queue)' : 'Preprocess the only shard (CPU queue)', {
+        JobName: "{% 'preprocess-' & $jobSuffix %}",
+        JobQueue: this.props.preprocessJobQueue.jobQueueArn,
+        JobDefinition: this.props.preprocessJobDefinition.jobDefinitionArn,
+        ...(array ? { ArrayProperties: { Size: '{% $shards.shardCount %}' } } : {}),
+        ContainerOverrides: preprocessOverrides(''),
+      }).addCatch(notifyFailure, onError);
+    const preprocessArray = preprocess('PreprocessArray', true);
+    const preprocessSingle = preprocess('PreprocessSingle', false);
+
+    const trainContainer =
+      "$merge([{'Environment': $environment}, " +
+      "$exists($input.trainCommand) ? {'Command': $input.trainCommand} : {}, " +
+      "$exists($input.gpus) ? {'ResourceRequirements': [{'Type': 'GPU', 'Value': $string($input.gpus)}]} : {}])";
+    const train = this.batchTask(
+      'Train',
+      multiNode ? 'Train on the GPU queue: a multi-node parallel job' : 'Train on the GPU queue: a single-node job',
+      {
+        JobName: "{% 'train-' & $jobSuffix %}",
+        JobQueue: this.props.trainingJobQueue.jobQueueArn,
+        JobDefinition: this.props.trainingJobDefinition.jobDefinitionArn,
+        ...(multiNode
+          ? {
+              NodeOverrides: `{% $merge([$exists($input.nodes) ? {'NumNodes': $input.nodes} : {}, {'NodePropertyOverrides': [{'TargetNodes': '0:', 'ContainerOverrides': ${trainContainer}}]}]) %}`,
+            }
+          : { ContainerOverrides: `{% ${trainContainer} %}` }),
+      },
+      { trainingJobId: '{% $states.result.JobId %}' },
+    ).addCatch(notifyFailure, onError);
+
+    const notifySuccess = tasks.SnsPublish.jsonata(this, 'NotifySuccess', {
+      comment: 'Tell the topic the model is trained',
+      topic: this.topic,
+      subject: 'Training pipeline succeeded',
+      message: sfn.TaskInput.fromText(
+        "{% $string({'status': 'SUCCEEDED', 'execution': $states.context.Execution.Id, 'datasetUri': $input.datasetUri, 'manifest': 's3://' & $shards.manifestBucket & '/' & $shards.manifestKey, 'shardCount': $shards.shardCount, 'trainingJobId': $trainingJobId}) %}",
+      ),
+      outputs:
+        "{% {'datasetUri': $input.datasetUri, 'manifestBucket': $shards.manifestBucket, 'manifestKey': $shards.manifestKey, 'shardCount': $shards.shardCount, 'trainingJobId': $trainingJobId} %}",
+    });
+    const trainAndNotify = train.next(notifySuccess);
+
+    const route = sfn.Choice.jsonata(this, 'RouteByShardCount', {
+      comment: `Batch array jobs take 2 to ${MAX_ARRAY_SIZE} children; one shard runs as a single job`,
+    })
+      .when(sfn.Condition.jsonata('{% $shards.shardCount = 0 %}'), noShards)
+      .when(sfn.Condition.jsonata(`{% $shards.shardCount > ${MAX_ARRAY_SIZE} %}`), tooManyShards)
+      .when(sfn.Condition.jsonata('{% $shards.shardCount = 1 %}'), preprocessSingle.next(trainAndNotify))
+      .otherwise(preprocessArray.next(trainAndNotify));
+
+    return validate.otherwise(prepare.next(shard).next(route));
+  }
+
+  /** A `.sync` AWS Batch SubmitJob task, written out because aws-cdk-lib's task has no node overrides or JSONata overrides. */
+  private batchTask(stateId: string, comment: string, args: Record<string, unknown>, assign?: Record<string, string>): sfn.CustomState {
+    const task = new sfn.CustomState(this, stateId, {
+      stateJson: {
+        Type: 'Task',
+        Comment: comment,
+        Resource: `arn:${Aws.PARTITION}:states:::batch:submitJob.sync`,
+        Arguments: args,
+        ...(assign ? { Assign: assign } : {}),
+      },
+    });
+    // Retry only the submission (throttling, service errors); a failed job is not retried here: the job
+    // definition's retry strategy decides which exits (Spot reclaims, host terminations) deserve another attempt.
+    task.addRetry({
+      errors: ['Batch.AWSBatchException', 'Batch.TooManyRequestsException', 'Batch.ServerException'],
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 5,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    return task;
+  }
+}

@@ -1,0 +1,591 @@
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { invalidProp, validateNumber } from '../common/errors';
+import { acknowledgeWildcardResources, flattenCfnValue } from '../common/nag';
+import { runtimeEntry } from './runtime-entry';
+
+const MIB = 1024 * 1024;
+/** Smallest and largest target shard size that the state machine accepts, in MiB. */
+const MIN_SHARD_MIB = 1;
+const MAX_SHARD_MIB = 5 * 1024;
+
+/** Properties of a {@link DatasetSharder}. */
+export interface DatasetSharderProps {
+  /** The VPC that the sharder's Lambda functions run in. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * The subnets of the Lambda functions. They need a route to S3 (a gateway endpoint or NAT).
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** The bucket that holds the datasets to shard. */
+  readonly sourceBucket: s3.IBucket;
+  /**
+   * The key prefix that runs may read from. Every `sourceKey` or `sourcePrefix` of a run must start with it.
+   * @default - the whole bucket
+   */
+  readonly sourcePrefix?: string;
+  /** The bucket that receives the plans, shards and manifests. */
+  readonly destinationBucket: s3.IBucket;
+  /**
+   * The key prefix under which each run writes its own folder (`<prefix><runId>/`).
+   * @default 'shards/'
+   */
+  readonly destinationPrefix?: string;
+  /**
+   * The KMS key of the source and destination buckets (SSE-KMS), for buckets whose key is not known
+   * to the bucket object (imported buckets).
+   * @default - the buckets' own `encryptionKey`, if any
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * The shard size used when a run does not give `targetShardBytes`.
+   * @default 64
+   */
+  readonly targetShardSizeMiB?: number;
+  /**
+   * How many ranges are sharded at the same time (the Distributed Map's `MaxConcurrency`).
+   * @default 40
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Reserved concurrency of the shard function. Below `maxConcurrency`, invocations are throttled and retried.
+   * @default - `maxConcurrency`
+   */
+  readonly shardReservedConcurrency?: number;
+  /**
+   * Reserved concurrency of the plan and the finalize function each: how many runs can plan or finalize at once.
+   * @default 5
+   */
+  readonly controlReservedConcurrency?: number;
+  /**
+   * Memory of the shard function. 1769 MiB buys one full vCPU, which the SHA-256 of each shard needs.
+   * @default 1769
+   */
+  readonly shardMemoryMiB?: number;
+  /**
+   * How long a whole run may take.
+   * @default Duration.hours(12)
+   */
+  readonly timeout?: Duration;
+  /**
+   * The key that encrypts the log groups and the dead-letter queue. A key passed in must allow
+   * CloudWatch Logs (`logs.<region>.amazonaws.com`) to use it.
+   * @default - a new customer-managed key with rotation
+   */
+  readonly operationalKey?: kms.IKey;
+  /**
+   * How long the Lambda and Step Functions logs are kept. At least a year.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log groups and the key created here when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Splits large S3 objects into record-aligned shards at scale, with a manifest as the commit point.
+ *
+ * A Step Functions state machine validates its input, runs the plan function (which writes the list
+ * of byte ranges to S3), fans out over the ranges with a Distributed Map (S3 JSON ItemReader, no
+ * tolerated failures) that runs the shard function once per range, and ends with the finalize
+ * function, which writes the manifest. The functions are bundled with esbuild at synth, run in the
+ * VPC with reserved concurrency, X-Ray and an encrypted dead-letter queue, and may read only the
+ * source prefix and write only the destination prefix.
+ *
+ * Execution input:
+ * `{ "sourceKey": "raw/data.csv" }` or `{ "sourcePrefix": "raw/2024/" }`, and optionally
+ * `"targetShardBytes": 67108864` and `"format": { "type": "newline", "csvHeader": true }` or
+ * `{ "type": "fixed", "recordLengthBytes": 512 }`.
+ * Output: `{ manifestBucket, manifestKey, shardCount, recordCount, bytes, outputBucket, outputPrefix, runId }`.
+ */
+export class DatasetSharder extends Construct implements ec2.IConnectable {
+  /** The bucket runs read from. */
+  public readonly sourceBucket: s3.IBucket;
+  /** The prefix runs read from, normalized to '' or ending in '/'. */
+  public readonly sourcePrefix: string;
+  /** The bucket runs write to. */
+  public readonly destinationBucket: s3.IBucket;
+  /** The prefix runs write under, normalized to '' or ending in '/'. */
+  public readonly destinationPrefix: string;
+  /** The default target shard size in bytes. */
+  public readonly targetShardBytes: number;
+  /** Lists the byte ranges of a run and writes them to S3. */
+  public readonly planFunction: nodejs.NodejsFunction;
+  /** Writes one shard. */
+  public readonly shardFunction: nodejs.NodejsFunction;
+  /** Checks every shard and writes the manifest. */
+  public readonly finalizeFunction: nodejs.NodejsFunction;
+  /** Log groups of the plan, shard and finalize functions. */
+  public readonly planLogGroup: logs.LogGroup;
+  public readonly shardLogGroup: logs.LogGroup;
+  public readonly finalizeLogGroup: logs.LogGroup;
+  /** The log group of the state machine. */
+  public readonly stateMachineLogGroup: logs.LogGroup;
+  /** The dead-letter queue of the three functions (for asynchronous invocations). */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** The security group of the functions: HTTPS out only, nothing in. */
+  public readonly securityGroup: ec2.SecurityGroup;
+  /** The functions' network access: `sharder.connections.allowTo(endpoint, ec2.Port.tcp(443))`. */
+  public readonly connections: ec2.Connections;
+  /** The key of the log groups and the dead-letter queue. */
+  public readonly operationalKey: kms.IKey;
+  /** The state machine: validate, plan, Distributed Map of shard, finalize. */
+  public readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: DatasetSharderProps) {
+    super(scope, id);
+    const shardMiB = props.targetShardSizeMiB ?? 64;
+    const maxConcurrency = props.maxConcurrency ?? 40;
+    const shardReserved = props.shardReservedConcurrency ?? maxConcurrency;
+    const controlReserved = props.controlReservedConcurrency ?? 5;
+    const shardMemory = props.shardMemoryMiB ?? 1769;
+    const timeout = props.timeout ?? Duration.hours(12);
+    validateNumber(this, 'targetShardSizeMiB', shardMiB, { integer: true, min: MIN_SHARD_MIB, max: MAX_SHARD_MIB });
+    validateNumber(this, 'maxConcurrency', maxConcurrency, { integer: true, min: 1, max: 10000 });
+    validateNumber(this, 'shardReservedConcurrency', shardReserved, { integer: true, min: 1 });
+    validateNumber(this, 'controlReservedConcurrency', controlReserved, { integer: true, min: 1 });
+    validateNumber(this, 'shardMemoryMiB', shardMemory, { integer: true, min: 512, max: 10240 });
+    if (!timeout.isUnresolved() && (timeout.toSeconds() < 60 || timeout.toSeconds() > 365 * 24 * 3600)) {
+      throw invalidProp(this, 'timeout', 'must be from 1 minute to 365 days', timeout.toHumanString());
+    }
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    if (retention !== logs.RetentionDays.INFINITE && retention < logs.RetentionDays.ONE_YEAR) {
+      throw invalidProp(this, 'logRetention', 'must keep logs at least 365 days', retention);
+    }
+    if (!Token.isUnresolved(shardReserved) && !Token.isUnresolved(maxConcurrency) && shardReserved < maxConcurrency) {
+      Validations.of(this).addWarning(
+        'cdk-ml-at-scale:ShardThrottling',
+        `shardReservedConcurrency (${shardReserved}) is below maxConcurrency (${maxConcurrency}): shard invocations will be throttled and retried.`,
+      );
+    }
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.sourceBucket = props.sourceBucket;
+    this.destinationBucket = props.destinationBucket;
+    this.sourcePrefix = normalizePrefix(this, 'sourcePrefix', props.sourcePrefix ?? '');
+    this.destinationPrefix = normalizePrefix(this, 'destinationPrefix', props.destinationPrefix ?? 'shards/');
+    this.targetShardBytes = shardMiB * MIB;
+    if (
+      props.sourceBucket === props.destinationBucket &&
+      (this.destinationPrefix.startsWith(this.sourcePrefix) || this.sourcePrefix.startsWith(this.destinationPrefix))
+    ) {
+      Validations.of(this).addWarning(
+        'cdk-ml-at-scale:ShardsInsideSource',
+        `destinationPrefix '${this.destinationPrefix}' overlaps sourcePrefix '${this.sourcePrefix}' in the same bucket: a prefix run may read shards of earlier runs.`,
+      );
+    }
+
+    const stack = Stack.of(this);
+    this.operationalKey =
+      props.operationalKey ??
+      new kms.Key(this, 'Key', {
+        description: `Encrypts the logs and dead-letter queue of the dataset sharder ${this.node.path}`,
+        enableKeyRotation: true,
+        removalPolicy,
+      });
+    if (!props.operationalKey) {
+      // CloudWatch Logs encrypts on the caller's behalf; the condition limits it to this account's log groups.
+      this.operationalKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+          actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+          resources: ['*'],
+          conditions: {
+            ArnLike: {
+              'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
+            },
+          },
+        }),
+      );
+    }
+
+    const logGroup = (logId: string) =>
+      new logs.LogGroup(this, logId, { encryptionKey: this.operationalKey, retention, removalPolicy });
+    this.planLogGroup = logGroup('PlanLogs');
+    this.shardLogGroup = logGroup('ShardLogs');
+    this.finalizeLogGroup = logGroup('FinalizeLogs');
+    this.stateMachineLogGroup = logGroup('StateMachineLogs');
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.operationalKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the sharder functions; a dead-letter queue of a dead-letter queue adds nothing.',
+    });
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Dataset sharder functions: HTTPS to S3, KMS and X-Ray only',
+      allowAllOutbound: false,
+    });
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs (S3 gateway endpoint, interface endpoints or NAT)');
+    this.connections = new ec2.Connections({ securityGroups: [this.securityGroup] });
+
+    const fn = (fnId: string, entry: string, options: { memory: number; reserved: number; logGroup: logs.ILogGroup; description: string; env?: Record<string, string> }) => {
+      const f = new nodejs.NodejsFunction(this, fnId, {
+        entry: runtimeEntry(entry),
+        handler: 'handler',
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        description: options.description,
+        memorySize: options.memory,
+        timeout: Duration.minutes(15),
+        reservedConcurrentExecutions: options.reserved,
+        vpc: props.vpc,
+        vpcSubnets: props.vpcSubnets,
+        securityGroups: [this.securityGroup],
+        deadLetterQueue: this.deadLetterQueue,
+        tracing: lambda.Tracing.ACTIVE,
+        logGroup: options.logGroup,
+        loggingFormat: lambda.LoggingFormat.JSON,
+        environment: { NODE_OPTIONS: '--enable-source-maps', ...options.env },
+        bundling: {
+          forceDockerBundling: false,
+          minify: true,
+          sourceMap: true,
+          target: 'node24',
+          // The tested SDK version ships in the bundle instead of the one in the Lambda runtime.
+          externalModules: [],
+        },
+      });
+      Validations.of(f.role!).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'The AWS-managed Lambda execution policy grants only the CloudWatch Logs actions every function needs.',
+      });
+      Validations.of(f.role!).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason: 'The AWS-managed policy grants the EC2 network-interface actions that attach a function to the VPC; they do not support resource-level permissions.',
+      });
+      Validations.of(f.role!).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) do not support resource-level permissions; every S3 and KMS grant of this role names its resources.',
+      });
+      return f;
+    };
+
+    this.planFunction = fn('PlanFunction', 'plan', {
+      memory: 1024,
+      reserved: controlReserved,
+      logGroup: this.planLogGroup,
+      description: 'Dataset sharder: lists the byte ranges of a run and writes them to S3',
+    });
+    this.shardFunction = fn('ShardFunction', 'shard', {
+      memory: shardMemory,
+      reserved: shardReserved,
+      logGroup: this.shardLogGroup,
+      description: 'Dataset sharder: streams one byte range into a record-aligned shard',
+    });
+    this.finalizeFunction = fn('FinalizeFunction', 'finalize', {
+      memory: 1024,
+      reserved: controlReserved,
+      logGroup: this.finalizeLogGroup,
+      description: 'Dataset sharder: checks every shard and writes the manifest',
+    });
+
+    // Least privilege: plan lists and heads the source and writes the plan; shard reads a range and
+    // writes a shard with multipart upload; finalize reads sidecars, heads shards and writes the manifest.
+    const sourceObjects = this.sourceBucket.arnForObjects(`${this.sourcePrefix}*`);
+    const destinationObjects = this.destinationBucket.arnForObjects(`${this.destinationPrefix}*`);
+    const listCondition = (prefix: string) => (prefix ? { StringLike: { 's3:prefix': [`${prefix}*`] } } : undefined);
+    const sourceKey = props.encryptionKey ?? this.sourceBucket.encryptionKey;
+    const destinationKey = props.encryptionKey ?? this.destinationBucket.encryptionKey;
+    const readSource = (f: lambda.IFunction, list: boolean) => {
+      f.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [sourceObjects] }));
+      if (list) {
+        f.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.sourceBucket.bucketArn], conditions: listCondition(this.sourcePrefix) }),
+        );
+      }
+      sourceKey?.grantDecrypt(f);
+    };
+    const writeDestination = (f: lambda.IFunction, actions: string[]) => {
+      f.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [destinationObjects] }));
+      // Without ListBucket a missing key answers 403 instead of 404.
+      f.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [this.destinationBucket.bucketArn],
+          conditions: listCondition(this.destinationPrefix),
+        }),
+      );
+      destinationKey?.grant(f, 'kms:Decrypt', 'kms:GenerateDataKey');
+    };
+    readSource(this.planFunction, true);
+    writeDestination(this.planFunction, ['s3:PutObject']);
+    readSource(this.shardFunction, true);
+    writeDestination(this.shardFunction, ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']);
+    writeDestination(this.finalizeFunction, ['s3:PutObject', 's3:GetObject']);
+    const prefixReason = (what: string, prefix: string) =>
+      `${what} are created at run time under ${prefix ? `the prefix '${prefix}'` : 'the bucket root'} and cannot be listed in advance; the grant names only that prefix.`;
+    for (const f of [this.planFunction, this.shardFunction]) {
+      acknowledgeWildcardResources(f.role!, [sourceObjects], prefixReason('Source objects', this.sourcePrefix));
+    }
+    for (const f of [this.planFunction, this.shardFunction, this.finalizeFunction]) {
+      acknowledgeWildcardResources(f.role!, [destinationObjects], prefixReason('Plans, shards, sidecars and manifests', this.destinationPrefix));
+    }
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'Dataset sharder: validate input, plan byte ranges, shard them in a Distributed Map, write the manifest',
+      queryLanguage: sfn.QueryLanguage.JSONATA,
+      definitionBody: sfn.DefinitionBody.fromChainable(this.definition(maxConcurrency, destinationObjects, destinationKey)),
+      timeout,
+      tracingEnabled: true,
+      logs: { destination: this.stateMachineLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    const role = this.stateMachine.role;
+    for (const f of [this.planFunction, this.shardFunction, this.finalizeFunction]) {
+      acknowledgeWildcardResources(
+        role,
+        [`${f.functionArn}:*`],
+        'aws-cdk-lib\u2019s LambdaInvoke grants the function\u2019s versions and aliases (`<arn>:*`) along with the function itself; it is still this one function.',
+      );
+    }
+    acknowledgeWildcardResources(
+      role,
+      [destinationObjects],
+      'The Distributed Map reads the plan and writes its result files under the destination prefix, at keys chosen at run time.',
+    );
+    acknowledgeDistributedMapPolicy(this.stateMachine);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'CloudWatch Logs log-delivery actions (logging level ALL) and X-Ray actions (tracing) do not support resource-level permissions.',
+    });
+  }
+
+  /** Lets `grantee` start runs of the sharder. */
+  public grantStartExecution(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  private definition(maxConcurrency: number, destinationObjects: string, destinationKey: kms.IKey | undefined): sfn.IChainable {
+    const input = '$states.input';
+    const src = jsonataString(this.sourcePrefix);
+    const srcLen = this.sourcePrefix.length;
+    const minBytes = MIN_SHARD_MIB * MIB;
+    const maxBytes = MAX_SHARD_MIB * MIB;
+    const fail = (failId: string, error: string, cause: string) => sfn.Fail.jsonata(this, failId, { error, cause });
+    const where = this.sourcePrefix ? ` under '${this.sourcePrefix}'` : '';
+
+    const validate = sfn.Choice.jsonata(this, 'ValidateInput', { comment: 'Reject bad input with a clear cause before any work starts' })
+      .when(
+        sfn.Condition.jsonata(`{% $count([${input}.sourceKey, ${input}.sourcePrefix]) != 1 %}`),
+        fail('InvalidSource', 'InvalidInput', `Give exactly one of sourceKey or sourcePrefix (an S3 key or key prefix${where})`),
+      )
+      .when(
+        sfn.Condition.jsonata(
+          `{% $exists(${input}.sourceKey) and ($type(${input}.sourceKey) != 'string' or $length(${input}.sourceKey) <= ${srcLen} or $substring(${input}.sourceKey, 0, ${srcLen}) != ${src} or $substring(${input}.sourceKey, -1) = '/') %}`,
+        ),
+        fail('InvalidSourceKey', 'InvalidInput', `{% 'sourceKey must be the key of an object${where}, got ' & $string(${input}.sourceKey) %}`),
+      )
+      .when(
+        sfn.Condition.jsonata(
+          `{% $exists(${input}.sourcePrefix) and ($type(${input}.sourcePrefix) != 'string' or $substring(${input}.sourcePrefix, 0, ${srcLen}) != ${src}) %}`,
+        ),
+        fail('InvalidSourcePrefix', 'InvalidInput', `{% 'sourcePrefix must be a key prefix${where}, got ' & $string(${input}.sourcePrefix) %}`),
+      )
+      .when(
+        sfn.Condition.jsonata(
+          `{% $exists(${input}.targetShardBytes) and ($type(${input}.targetShardBytes) != 'number' or ${input}.targetShardBytes != $floor(${input}.targetShardBytes) or ${input}.targetShardBytes < ${minBytes} or ${input}.targetShardBytes > ${maxBytes}) %}`,
+        ),
+        fail(
+          'InvalidTargetShardBytes',
+          'InvalidInput',
+          `{% 'targetShardBytes must be an integer from ${minBytes} (1 MiB) to ${maxBytes} (5 GiB), got ' & $string(${input}.targetShardBytes) %}`,
+        ),
+      )
+      .when(
+        sfn.Condition.jsonata(
+          `{% $exists(${input}.format) and $not(${VALID_FORMAT(`${input}.format`)}) %}`,
+        ),
+        fail(
+          'InvalidFormat',
+          'InvalidInput',
+          `{% 'format must be {"type":"newline","csvHeader":<boolean, optional>} or {"type":"fixed","recordLengthBytes":<positive integer>}, got ' & $string(${input}.format) %}`,
+        ),
+      );
+
+    const plan = tasks.LambdaInvoke.jsonata(this, 'Plan', {
+      comment: 'List the byte ranges and write them to S3 as a JSON array',
+      lambdaFunction: this.planFunction,
+      payload: sfn.TaskInput.fromObject({
+        source: `{% $exists(${input}.sourceKey) ? {'bucket': '${this.sourceBucket.bucketName}', 'key': ${input}.sourceKey} : {'bucket': '${this.sourceBucket.bucketName}', 'prefix': ${input}.sourcePrefix} %}`,
+        destination: { bucket: this.destinationBucket.bucketName, prefix: this.destinationPrefix },
+        targetShardBytes: `{% $exists(${input}.targetShardBytes) ? ${input}.targetShardBytes : ${this.targetShardBytes} %}`,
+        format: `{% $exists(${input}.format) ? ${input}.format : {'type': 'newline'} %}`,
+      }),
+      assign: { plan: '{% $states.result.Payload %}' },
+      outputs: '{% $states.result.Payload %}',
+    });
+    addThrottleRetry(plan);
+
+    const shard = tasks.LambdaInvoke.jsonata(this, 'ShardRange', {
+      comment: 'Stream one byte range into a record-aligned shard',
+      lambdaFunction: this.shardFunction,
+      payload: sfn.TaskInput.fromText('{% $states.input %}'),
+      outputs: '{% $states.result.Payload %}',
+    });
+    addThrottleRetry(shard);
+
+    const map = new StrictDistributedMap(this, 'ShardRanges', {
+      comment: 'One child execution per range of the plan; any failure fails the run',
+      queryLanguage: sfn.QueryLanguage.JSONATA,
+      itemReader: new ScopedS3JsonItemReader(
+        { bucket: this.destinationBucket, key: '{% $plan.planKey %}' },
+        destinationObjects,
+        destinationKey,
+      ),
+      maxConcurrency,
+      toleratedFailurePercentage: 0,
+      toleratedFailureCount: 0,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+      resultWriterV2: new ScopedResultWriter(
+        { bucket: this.destinationBucket, prefix: `${this.destinationPrefix}map-results` },
+        destinationObjects,
+        destinationKey,
+      ),
+      outputs: '{% $plan %}',
+    }).itemProcessor(shard);
+
+    const finalize = tasks.LambdaInvoke.jsonata(this, 'Finalize', {
+      comment: 'Check every shard and write the manifest, the commit point of the run',
+      lambdaFunction: this.finalizeFunction,
+      payload: sfn.TaskInput.fromText('{% $plan %}'),
+      outputs: "{% $merge([$states.result.Payload, {'outputBucket': $plan.outputBucket, 'outputPrefix': $plan.outputPrefix, 'runId': $plan.runId}]) %}",
+    });
+    addThrottleRetry(finalize);
+
+    const hasRanges = sfn.Choice.jsonata(this, 'HasRanges', { comment: 'An empty source has no range to shard' })
+      .when(sfn.Condition.jsonata('{% $plan.taskCount > 0 %}'), map.next(finalize))
+      .otherwise(finalize);
+
+    return validate.otherwise(plan.next(hasRanges));
+  }
+}
+
+/**
+ * aws-cdk-lib gives a state machine with a Distributed Map a policy to run its own child executions:
+ * `states:DescribeExecution`, `StopExecution` and `RedriveExecution` on `execution:<name>:*`. The
+ * wildcard stands for this state machine's own executions, whose names are chosen at run time.
+ */
+function acknowledgeDistributedMapPolicy(stateMachine: sfn.StateMachine): void {
+  const policy = stateMachine.node.tryFindChild('DistributedMapPolicy') as iam.Policy | undefined;
+  if (!policy) return;
+  policy.node.addValidation({
+    validate: () => {
+      const doc = Stack.of(policy).resolve(policy.document.toJSON()) as { Statement?: Array<{ Resource?: unknown }> };
+      for (const statement of doc.Statement ?? []) {
+        const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+        for (const resource of resources) {
+          const flat = flattenCfnValue(resource);
+          if (!flat.includes('*')) continue;
+          Validations.of(policy).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::${flat}]`,
+            reason:
+              'A Distributed Map starts, describes, stops and redrives its own child executions; the wildcard covers only executions of this state machine, named at run time.',
+          });
+        }
+      }
+      return [];
+    },
+  });
+}
+
+/** JSONata: whether `f` is a valid record format spec. */
+function VALID_FORMAT(f: string): string {
+  return (
+    `(${f}.type = 'newline' and ($not($exists(${f}.csvHeader)) or $type(${f}.csvHeader) = 'boolean')) or ` +
+    `(${f}.type = 'fixed' and $type(${f}.recordLengthBytes) = 'number' and ${f}.recordLengthBytes >= 1 and ${f}.recordLengthBytes = $floor(${f}.recordLengthBytes))`
+  );
+}
+
+/** A JSONata string literal. JSON's double-quoted strings are valid JSONata strings. */
+function jsonataString(value: string): string {
+  return JSON.stringify(value);
+}
+
+/**
+ * Reserved concurrency throttles a function on purpose; a throttled invocation is retried with
+ * backoff and jitter rather than failing the run.
+ */
+function addThrottleRetry(task: tasks.LambdaInvoke): void {
+  task.addRetry({
+    errors: ['Lambda.TooManyRequestsException'],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 10,
+    maxDelay: Duration.seconds(60),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+}
+
+function normalizePrefix(scope: Construct, prop: string, prefix: string): string {
+  if (Token.isUnresolved(prefix)) throw invalidProp(scope, prop, 'must be known at synth (it scopes IAM grants and input checks)', prefix);
+  if (/[*?"'{}%\\]/.test(prefix)) throw invalidProp(scope, prop, 'must be a plain key prefix without wildcards, quotes, braces or %', prefix);
+  const p = prefix.replace(/^\/+/, '');
+  if (p.length > 512) throw invalidProp(scope, prop, 'must be at most 512 characters', prefix);
+  return p === '' || p.endsWith('/') ? p : `${p}/`;
+}
+
+/** A Distributed Map that states `ToleratedFailurePercentage: 0` and `ToleratedFailureCount: 0` (aws-cdk-lib omits zeros). */
+class StrictDistributedMap extends sfn.DistributedMap {
+  public toStateJson(queryLanguage?: sfn.QueryLanguage): object {
+    return { ...super.toStateJson(queryLanguage), ToleratedFailurePercentage: 0, ToleratedFailureCount: 0 };
+  }
+}
+
+/** aws-cdk-lib's S3 JSON ItemReader grants `s3:GetObject` on the whole bucket; this one only under the prefix. */
+class ScopedS3JsonItemReader extends sfn.S3JsonItemReader {
+  constructor(
+    props: sfn.S3FileItemReaderProps,
+    private readonly objects: string,
+    private readonly kmsKey: kms.IKey | undefined,
+  ) {
+    super(props);
+  }
+
+  public providePolicyStatements(): iam.PolicyStatement[] {
+    const statements = [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.objects] })];
+    if (this.kmsKey) statements.push(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.kmsKey.keyArn] }));
+    return statements;
+  }
+}
+
+/** aws-cdk-lib's ResultWriter grants writes on the whole bucket; this one only under the prefix. */
+class ScopedResultWriter extends sfn.ResultWriterV2 {
+  constructor(
+    props: sfn.ResultWriterV2Props,
+    private readonly objects: string,
+    private readonly kmsKey: kms.IKey | undefined,
+  ) {
+    super(props);
+  }
+
+  public providePolicyStatements(): iam.PolicyStatement[] {
+    const statements = [
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+        resources: [this.objects],
+      }),
+    ];
+    if (this.kmsKey) statements.push(new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.kmsKey.keyArn] }));
+    return statements;
+  }
+}
