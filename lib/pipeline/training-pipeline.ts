@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
 import { acknowledgeWildcardResources } from '../common/nag';
 import { DatasetSharder } from '../sharding/dataset-sharder';
+import { jsonataDescribe } from '../sharding/jsonata';
 
 /** AWS Batch array jobs have 2 to 10,000 children. */
 const MAX_ARRAY_SIZE = 10000;
@@ -278,7 +279,7 @@ export class TrainingPipeline extends Construct {
         ),
         fail(
           'InvalidDatasetUri',
-          `{% 'datasetUri must be an object or a prefix ending in / under ${base}, got ' & $string(${input}.datasetUri) %}`,
+          `{% 'datasetUri must be an object or a prefix ending in / under ${base}, got ' & ${jsonataDescribe('$states.input.datasetUri')} %}`,
         ),
       )
       .when(
@@ -287,7 +288,7 @@ export class TrainingPipeline extends Construct {
         ),
         fail(
           'InvalidTargetShardBytes',
-          `{% 'targetShardBytes must be an integer from 1048576 (1 MiB) to 5368709120 (5 GiB), got ' & $string(${input}.targetShardBytes) %}`,
+          `{% 'targetShardBytes must be an integer from 1048576 (1 MiB) to 5368709120 (5 GiB), got ' & ${jsonataDescribe('$states.input.targetShardBytes')} %}`,
         ),
       )
       .when(
@@ -296,7 +297,7 @@ export class TrainingPipeline extends Construct {
         ),
         fail(
           'InvalidGpus',
-          `{% 'gpus must be an integer from 1 to ${this.maxGpus} (the GPUs of the largest instance in the queue; more would wait in RUNNABLE forever), got ' & $string(${input}.gpus) %}`,
+          `{% 'gpus must be an integer from 1 to ${this.maxGpus} (the GPUs of the largest instance in the queue; more would wait in RUNNABLE forever), got ' & ${jsonataDescribe('$states.input.gpus')} %}`,
         ),
       )
       .when(
@@ -308,17 +309,17 @@ export class TrainingPipeline extends Construct {
         fail(
           'InvalidNodes',
           multiNode
-            ? `{% 'nodes must be an integer from 2 to ${this.maxNodes}, got ' & $string(${input}.nodes) %}`
-            : `{% 'nodes applies only to multi-node training; this pipeline trains on a single node, got ' & $string(${input}.nodes) %}`,
+            ? `{% 'nodes must be an integer from 2 to ${this.maxNodes}, got ' & ${jsonataDescribe('$states.input.nodes')} %}`
+            : `{% 'nodes applies only to multi-node training; this pipeline trains on a single node, got ' & ${jsonataDescribe('$states.input.nodes')} %}`,
         ),
       )
       .when(
         sfn.Condition.jsonata(`{% $exists(${input}.preprocessCommand) and ${stringArray(`${input}.preprocessCommand`)} %}`),
-        fail('InvalidPreprocessCommand', `{% 'preprocessCommand must be a non-empty array of strings, got ' & $string(${input}.preprocessCommand) %}`),
+        fail('InvalidPreprocessCommand', `{% 'preprocessCommand must be a non-empty array of strings, got ' & ${jsonataDescribe('$states.input.preprocessCommand')} %}`),
       )
       .when(
         sfn.Condition.jsonata(`{% $exists(${input}.trainCommand) and ${stringArray(`${input}.trainCommand`)} %}`),
-        fail('InvalidTrainCommand', `{% 'trainCommand must be a non-empty array of strings, got ' & $string(${input}.trainCommand) %}`),
+        fail('InvalidTrainCommand', `{% 'trainCommand must be a non-empty array of strings, got ' & ${jsonataDescribe('$states.input.trainCommand')} %}`),
       );
 
     const prepare = sfn.Pass.jsonata(this, 'Prepare', {

@@ -12,6 +12,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
 import { acknowledgeWildcardResources, flattenCfnValue } from '../common/nag';
+import { jsonataDescribe, jsonataString } from './jsonata';
 import { runtimeEntry } from './runtime-entry';
 
 const MIB = 1024 * 1024;
@@ -393,13 +394,13 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
         sfn.Condition.jsonata(
           `{% $exists(${input}.sourceKey) and ($type(${input}.sourceKey) != 'string' or $length(${input}.sourceKey) <= ${srcLen} or $substring(${input}.sourceKey, 0, ${srcLen}) != ${src} or $substring(${input}.sourceKey, -1) = '/') %}`,
         ),
-        fail('InvalidSourceKey', 'InvalidInput', `{% 'sourceKey must be the key of an object${where}, got ' & $string(${input}.sourceKey) %}`),
+        fail('InvalidSourceKey', 'InvalidInput', `{% 'sourceKey must be the key of an object${where}, got ' & ${jsonataDescribe('$states.input.sourceKey')} %}`),
       )
       .when(
         sfn.Condition.jsonata(
           `{% $exists(${input}.sourcePrefix) and ($type(${input}.sourcePrefix) != 'string' or $substring(${input}.sourcePrefix, 0, ${srcLen}) != ${src}) %}`,
         ),
-        fail('InvalidSourcePrefix', 'InvalidInput', `{% 'sourcePrefix must be a key prefix${where}, got ' & $string(${input}.sourcePrefix) %}`),
+        fail('InvalidSourcePrefix', 'InvalidInput', `{% 'sourcePrefix must be a key prefix${where}, got ' & ${jsonataDescribe('$states.input.sourcePrefix')} %}`),
       )
       .when(
         sfn.Condition.jsonata(
@@ -408,7 +409,7 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
         fail(
           'InvalidTargetShardBytes',
           'InvalidInput',
-          `{% 'targetShardBytes must be an integer from ${minBytes} (1 MiB) to ${maxBytes} (5 GiB), got ' & $string(${input}.targetShardBytes) %}`,
+          `{% 'targetShardBytes must be an integer from ${minBytes} (1 MiB) to ${maxBytes} (5 GiB), got ' & ${jsonataDescribe('$states.input.targetShardBytes')} %}`,
         ),
       )
       .when(
@@ -418,7 +419,7 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
         fail(
           'InvalidFormat',
           'InvalidInput',
-          `{% 'format must be {"type":"newline","csvHeader":<boolean, optional>} or {"type":"fixed","recordLengthBytes":<positive integer>}, got ' & $string(${input}.format) %}`,
+          `{% 'format must be {"type":"newline","csvHeader":<boolean, optional>} or {"type":"fixed","recordLengthBytes":<positive integer>}, got ' & ${jsonataDescribe('$states.input.format')} %}`,
         ),
       );
 
@@ -514,11 +515,6 @@ function VALID_FORMAT(f: string): string {
     `(${f}.type = 'newline' and ($not($exists(${f}.csvHeader)) or $type(${f}.csvHeader) = 'boolean')) or ` +
     `(${f}.type = 'fixed' and $type(${f}.recordLengthBytes) = 'number' and ${f}.recordLengthBytes >= 1 and ${f}.recordLengthBytes = $floor(${f}.recordLengthBytes))`
   );
-}
-
-/** A JSONata string literal. JSON's double-quoted strings are valid JSONata strings. */
-function jsonataString(value: string): string {
-  return JSON.stringify(value);
 }
 
 /**
