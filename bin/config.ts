@@ -39,6 +39,34 @@ const dataLakeSchema = z.strictObject({
   accessLogsRetentionDays: int(365).default(730),
 });
 
+const positive = z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' });
+
+/**
+ * The storage stack: FSx for Lustre (sized by capacity or by a training demand) and the shared EFS.
+ * The construct checks capacity steps and throughput tiers per deployment type.
+ */
+const storageSchema = z.strictObject({
+  lustreDeploymentType: z
+    .enum(['SCRATCH_2', 'PERSISTENT_1', 'PERSISTENT_2'], { error: "must be 'SCRATCH_2', 'PERSISTENT_1' or 'PERSISTENT_2'" })
+    .default('PERSISTENT_2'),
+  /** Omitted: sized from `lustreDemand`, else 1200. */
+  lustreStorageCapacityGiB: int(1200).optional(),
+  /** Omitted: the cheapest tier that meets `lustreDemand`, else 250 (PERSISTENT_2) or 200 (PERSISTENT_1). */
+  lustrePerUnitStorageThroughputMBpsPerTiB: int(1).optional(),
+  /** The training demand that sizes the file system, or that a given capacity is checked against. */
+  lustreDemand: z
+    .strictObject({
+      gpuCount: int(1),
+      samplesPerSecondPerGpu: positive,
+      bytesPerSample: positive,
+      datasetGiB: positive,
+      epochs: int(1).optional(),
+      gpusPerInstance: int(1).optional(),
+    })
+    .optional(),
+  sharedFileSystemEnabled: z.boolean({ error: 'must be true or false' }).default(true),
+});
+
 const instanceType = z.string().regex(/^[a-z][a-z0-9-]*\.[0-9a-z]+$/, { error: 'must be an EC2 instance type such as p4d.24xlarge' });
 
 /** The training cluster (AWS Batch): instance types, sizes, Spot, multi-node. */
@@ -78,6 +106,7 @@ export const configSchema = z.strictObject({
   tags: z.record(z.string(), z.string()).default({}),
   network: networkSchema.default(() => networkSchema.parse({})),
   dataLake: dataLakeSchema.default(() => dataLakeSchema.parse({})),
+  storage: storageSchema.default(() => storageSchema.parse({})),
   training: trainingSchema.default(() => trainingSchema.parse({})),
 });
 

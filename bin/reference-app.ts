@@ -1,12 +1,14 @@
 import { App, Environment, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { DataLakeStack, NetworkStack, TrainingStack } from '../lib';
+import * as fsx from 'aws-cdk-lib/aws-fsx';
+import { DataLakeStack, NetworkStack, StorageStack, TrainingStack } from '../lib';
 import { MlAtScaleConfig } from './config';
 
 /** The stacks of the reference app, for tests and for teams that extend it. */
 export interface ReferenceStacks {
   readonly network: NetworkStack;
   readonly dataLake: DataLakeStack;
+  readonly storage: StorageStack;
   readonly training: TrainingStack;
 }
 
@@ -37,6 +39,20 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     dataLake: { ...config.dataLake, removalPolicy },
   });
 
+  const storage = new StorageStack(app, 'Storage', {
+    stackName: `${p}-Storage`,
+    env,
+    description: 'cdk-ml-at-scale: FSx for Lustre linked to the data lake, and the shared EFS file system',
+    vpc: network.network.vpc,
+    dataLake: dataLake.dataLake,
+    lustreDeploymentType: fsx.LustreDeploymentType[config.storage.lustreDeploymentType],
+    lustreStorageCapacityGiB: config.storage.lustreStorageCapacityGiB,
+    lustrePerUnitStorageThroughputMBpsPerTiB: config.storage.lustrePerUnitStorageThroughputMBpsPerTiB,
+    lustreDemand: config.storage.lustreDemand,
+    sharedFileSystemEnabled: config.storage.sharedFileSystemEnabled,
+    removalPolicy,
+  });
+
   // Storage inputs (lustreFileSystem + lustreMountName, sharedFileSystem) join here once the storage stack exists.
   const training = new TrainingStack(app, 'Training', {
     stackName: `${p}-Training`,
@@ -50,5 +66,5 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
 
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
   Tags.of(app).add('project', 'cdk-ml-at-scale');
-  return { network, dataLake, training };
+  return { network, dataLake, storage, training };
 }
