@@ -522,8 +522,8 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
       scratchPath,
       metricsNamespace,
     };
-    this.launchTemplate = this.createLaunchTemplate('GpuLaunchTemplate', hostSetupCommands({ ...hostOptions, gpuMetrics: true }), rootVolumeSizeGiB);
-    this.cpuLaunchTemplate = this.createLaunchTemplate('CpuLaunchTemplate', hostSetupCommands({ ...hostOptions, gpuMetrics: false }), rootVolumeSizeGiB);
+    this.launchTemplate = this.createLaunchTemplate('GpuLaunchTemplate', hostSetupCommands({ ...hostOptions, gpuMetrics: true, efa: this.efaEnabled }), rootVolumeSizeGiB);
+    this.cpuLaunchTemplate = this.createLaunchTemplate('CpuLaunchTemplate', hostSetupCommands({ ...hostOptions, gpuMetrics: false, efa: false }), rootVolumeSizeGiB);
 
     // ---- compute environments
     const subnets = props.vpc.selectSubnets(props.vpcSubnets);

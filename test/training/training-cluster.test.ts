@@ -95,6 +95,8 @@ describe('TrainingCluster with defaults', () => {
     }
     expect(gpu.Properties.LaunchTemplateData.SecurityGroupIds).toBeUndefined();
     expect(cluster.efaInterfaces).toBe(4);
+    expect(gpuUserData).toContain('modprobe efa');
+    expect(cpuUserData).not.toContain('modprobe efa');
   });
 
   test('names no security group on the GPU environment, since its template has network interfaces', () => {

@@ -12,6 +12,8 @@ export interface HostSetupOptions {
   readonly efsMountPath: string;
   /** Where local NVMe instance storage is mounted. */
   readonly scratchPath: string;
+  /** Whether the host has EFA interfaces: loads the driver and checks the devices. */
+  readonly efa: boolean;
   /** Whether the CloudWatch agent collects GPU metrics (nvidia_smi). */
   readonly gpuMetrics: boolean;
   /** The CloudWatch namespace of the agent's metrics. */
@@ -108,5 +110,14 @@ export function hostSetupCommands(options: HostSetupOptions): string[] {
     'CWAGENTCONFIG',
     `/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${CLOUDWATCH_AGENT_CONFIG_PATH}`,
   );
+
+  if (options.efa) {
+    commands.push(
+      '# EFA: the kernel driver is in the Amazon Linux kernel; libfabric and NCCL come with the container image.',
+      '# Fail the boot visibly when the devices that the job definitions pass in are missing.',
+      'modprobe efa',
+      'ls -l /dev/infiniband/uverbs0',
+    );
+  }
   return commands;
 }
