@@ -14,8 +14,8 @@ function positiveIntegerFromEnv(name: string, fallback: number): number {
  * Lambda handler: writes the shard and sidecar of one plan item.
  *
  * Environment: `AWS_REGION`, and optionally `S3_MAX_ATTEMPTS`, `S3_ENDPOINT` (see s3.ts),
- * `SHARD_PART_SIZE_BYTES` (default 16 MiB, at least 5 MiB) and `SHARD_UPLOAD_QUEUE_SIZE` (default 4).
- * Memory needed is about part size x (queue size + 1), plus the runtime.
+ * `SHARD_PART_SIZE_BYTES` (default 8 MiB, at least 5 MiB) and `SHARD_UPLOAD_QUEUE_SIZE` (default 4).
+ * Memory needed is about part size x (queue size + 2), plus the runtime.
  */
 export async function handler(event: ShardTask): Promise<ShardResult> {
   return shardRange(sharedS3Client(), event, {

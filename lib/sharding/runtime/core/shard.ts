@@ -11,8 +11,8 @@ export interface ShardOptions {
   /** @default - the built-in formats */
   readonly resolveFormat?: RecordFormatResolver;
   /**
-   * Multipart part size. Memory use is about `partSizeBytes * (queueSize + 1)`.
-   * @default 16 MiB
+   * Multipart part size. Memory use is about `partSizeBytes * (queueSize + 2)`.
+   * @default 8 MiB
    */
   readonly partSizeBytes?: number;
   /**
@@ -29,7 +29,7 @@ export interface ShardOptions {
 }
 
 /** Default multipart part size of a shard. */
-export const DEFAULT_PART_SIZE_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_PART_SIZE_BYTES = 8 * 1024 * 1024;
 const MAX_READ_STEP_BYTES = 8 * 1024 * 1024;
 
 /** Where the records of a range start and end, once the scan has found them. */
