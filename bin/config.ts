@@ -86,6 +86,21 @@ const trainingSchema = z.strictObject({
   fairShareScheduling: z.boolean({ error: 'must be true or false' }).default(false),
 });
 
+/** The data pipeline: the dataset sharder (raw zone to curated shards) and the training pipeline. */
+const pipelineSchema = z.strictObject({
+  /** Prefix of the raw zone that runs read (and that starts runs when triggerOnNewData is on); '' is the whole zone. */
+  sourcePrefix: z
+    .string()
+    .regex(/^([A-Za-z0-9!_.()-]+\/)*$/, { error: "must be '' or a key prefix ending in / such as 'incoming/'" })
+    .default(''),
+  targetShardSizeMiB: int(1, 5120).default(64),
+  maxConcurrency: int(1, 10000).default(40),
+  /** Omitted: maxConcurrency. */
+  shardReservedConcurrency: int(1).optional(),
+  /** Start a training run for every object that lands under sourcePrefix (each one launches GPU jobs). */
+  triggerOnNewData: z.boolean({ error: 'must be true or false' }).default(false),
+});
+
 /** The schema of the whole configuration. */
 export const configSchema = z.strictObject({
   /** Prefix of every stack name: `<prefix>-Network`, `<prefix>-DataLake`, ... */
@@ -108,6 +123,7 @@ export const configSchema = z.strictObject({
   dataLake: dataLakeSchema.default(() => dataLakeSchema.parse({})),
   storage: storageSchema.default(() => storageSchema.parse({})),
   training: trainingSchema.default(() => trainingSchema.parse({})),
+  pipeline: pipelineSchema.default(() => pipelineSchema.parse({})),
 });
 
 /** The validated configuration, every default filled in. */

@@ -1,7 +1,7 @@
 import { App, Environment, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as fsx from 'aws-cdk-lib/aws-fsx';
-import { DataLakeStack, NetworkStack, StorageStack, TrainingStack } from '../lib';
+import { DataLakeStack, NetworkStack, PipelineStack, StorageStack, TrainingJobType, TrainingStack } from '../lib';
 import { MlAtScaleConfig } from './config';
 
 /** The stacks of the reference app, for tests and for teams that extend it. */
@@ -10,6 +10,7 @@ export interface ReferenceStacks {
   readonly dataLake: DataLakeStack;
   readonly storage: StorageStack;
   readonly training: TrainingStack;
+  readonly pipeline: PipelineStack;
 }
 
 /** Creates every stack of the reference topology from a validated configuration. */
@@ -53,18 +54,38 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     removalPolicy,
   });
 
-  // Storage inputs (lustreFileSystem + lustreMountName, sharedFileSystem) join here once the storage stack exists.
   const training = new TrainingStack(app, 'Training', {
     stackName: `${p}-Training`,
     env,
     description: 'cdk-ml-at-scale: AWS Batch training (GPU) and preprocessing (CPU) queues, launch templates and job definitions',
     vpc: network.network.vpc,
     dataLake: dataLake.dataLake,
+    lustreFileSystem: storage.lustreCache.fileSystem,
+    lustreMountName: storage.lustreCache.fileSystem.mountName,
+    sharedFileSystem: storage.sharedFileSystem?.fileSystem,
+    sharedFileSystemAccessPoint: storage.sharedFileSystem?.homeAccessPoint,
     ...config.training,
+    removalPolicy,
+  });
+
+  const cluster = training.cluster;
+  const pipeline = new PipelineStack(app, 'Pipeline', {
+    stackName: `${p}-Pipeline`,
+    env,
+    description: 'cdk-ml-at-scale: dataset sharder (Lambda + Step Functions Distributed Map) and the shard-preprocess-train pipeline',
+    vpc: network.network.vpc,
+    dataLake: dataLake.dataLake,
+    ...config.pipeline,
+    preprocessJobQueue: cluster.cpuQueue,
+    preprocessJobDefinition: cluster.preprocessJobDefinition,
+    trainingJobQueue: cluster.gpuQueue,
+    trainingJobDefinition: cluster.multiNodeTrainingJobDefinition ?? cluster.trainingJobDefinition,
+    trainingJobType: cluster.multiNodeTrainingJobDefinition ? TrainingJobType.MULTI_NODE : TrainingJobType.SINGLE_NODE,
+    maxGpus: cluster.gpuInstanceFacts.length ? Math.max(...cluster.gpuInstanceFacts.map((f) => f.gpus)) : undefined,
     removalPolicy,
   });
 
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
   Tags.of(app).add('project', 'cdk-ml-at-scale');
-  return { network, dataLake, storage, training };
+  return { network, dataLake, storage, training, pipeline };
 }

@@ -2,3 +2,4 @@ export * from './network-stack';
 export * from './data-lake-stack';
 export * from './storage-stack';
 export * from './training-stack';
+export * from './pipeline-stack';

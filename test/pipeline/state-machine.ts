@@ -16,6 +16,8 @@ function renderToken(token: any): string {
   if (token.Ref === 'AWS::AccountId') return '123456789012';
   if (token.Ref) return String(token.Ref);
   if (token['Fn::GetAtt']) return token['Fn::GetAtt'].join('.');
+  // A weak cross-stack reference: name it by the producing stack's output, which holds the logical ID.
+  if (token['Fn::GetStackOutput']) return String(token['Fn::GetStackOutput'].OutputName);
   return 'TOKEN';
 }
 
