@@ -222,7 +222,7 @@ export class LustreCache extends Construct implements ec2.IConnectable {
   public readonly storageCapacityGiB: number;
   /** Per-unit storage throughput, MB/s per TiB; undefined on SCRATCH types. */
   public readonly perUnitStorageThroughputMBpsPerTiB?: number;
-  /** Baseline throughput of the file system, MB/s. */
+  /** Baseline throughput of the file system, MB/s (NaN when the capacity or the tier is an unresolved token). */
   public readonly throughputMBps: number;
   /** The demand's aggregate read throughput, MB/s; undefined without a demand. */
   public readonly demandMBps?: number;
