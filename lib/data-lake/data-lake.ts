@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -77,6 +78,9 @@ export class DataLake extends Construct {
 
   constructor(scope: Construct, id: string, props: DataLakeProps = {}) {
     super(scope, id);
+    // Log delivery through a bucket policy, not ACLs (which BUCKET_OWNER_ENFORCED disables), even
+    // in an app whose cdk.json predates the feature flag.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     const noncurrentDays = props.noncurrentVersionExpirationDays ?? 90;
     const abortDays = props.abortIncompleteMultipartUploadDays ?? 7;
     const tieringDays = props.rawIntelligentTieringAfterDays ?? 0;

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -180,6 +180,18 @@ describe('DataLake, fullest configuration', () => {
 
   test('has no unacknowledged cdk-nag finding', () => {
     expect(nagFindings(stack)).toEqual([]);
+  });
+});
+
+test('works in an app without cdk.json feature flags, delivering access logs through a bucket policy', () => {
+  const stack = new Stack(new App(), 'Bare');
+  new DataLake(stack, 'Lake');
+  Template.fromStack(stack).hasResourceProperties('AWS::S3::BucketPolicy', {
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({ Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' }),
+      ]),
+    },
   });
 });
 
