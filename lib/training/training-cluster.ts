@@ -472,16 +472,18 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
       // EFA and multi-node jobs need every port between the nodes (the EFA requirement is all traffic).
       this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.allTraffic(), 'EFA and multi-node traffic within the cluster');
     }
+    // Ingress rules on the file systems' groups, added from the cluster side: an imported file system is
+    // opened too, and a file system in another stack gets its rule in this stack (remote rule: no cycle).
+    // Egress needs no rule: the cluster's group allows all outbound traffic.
+    const allowIn = (target: ec2.IConnectable, port: ec2.Port, description: string) => {
+      for (const group of target.connections.securityGroups) group.addIngressRule(this.securityGroup, port, description, true);
+    };
     if (props.lustreFileSystem) {
-      // Explicit rules from the cluster side, so that an imported file system is opened too.
       // Lustre needs 988 (LNet) and 1018-1023 (clients' privileged source ports).
-      const fsConnections = props.lustreFileSystem.connections;
-      fsConnections.allowFrom(this.securityGroup, ec2.Port.tcp(988), 'Lustre (LNet) from the training cluster');
-      fsConnections.allowFrom(this.securityGroup, ec2.Port.tcpRange(1018, 1023), 'Lustre from the training cluster');
+      allowIn(props.lustreFileSystem, ec2.Port.tcp(988), 'Lustre (LNet) from the training cluster');
+      allowIn(props.lustreFileSystem, ec2.Port.tcpRange(1018, 1023), 'Lustre from the training cluster');
     }
-    if (props.sharedFileSystem) {
-      props.sharedFileSystem.connections.allowDefaultPortFrom(this.securityGroup, 'NFS from the training cluster');
-    }
+    if (props.sharedFileSystem) allowIn(props.sharedFileSystem, ec2.Port.tcp(2049), 'NFS from the training cluster');
 
     this.encryptionKey = props.encryptionKey ?? this.createKey(removalPolicy);
 

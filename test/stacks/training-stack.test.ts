@@ -30,6 +30,22 @@ test('lets the jobs use the lake prefixes of the reference topology only', () =>
   expect(text).not.toMatch(/"s3:[A-Za-z]*\*"/);
 });
 
+test('mounts the storage stack\u2019s Lustre file system at /fsx and its EFS at /home', () => {
+  const text = JSON.stringify(template.findResources('AWS::EC2::LaunchTemplate'));
+  expect(text).toContain('/fsx lustre defaults,relatime,flock,_netdev');
+  expect(text).toContain('/home efs _netdev,tls,iam,accesspoint=');
+});
+
+test('opens TCP 988 and 1018-1023 to the Lustre file system, and NFS to EFS, from this stack', () => {
+  const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
+  const ports = rules.map((r) => `${r.IpProtocol}:${r.FromPort}-${r.ToPort}`);
+  expect(ports).toEqual(expect.arrayContaining(['tcp:988-988', 'tcp:1018-1023', 'tcp:2049-2049']));
+  for (const r of rules.filter((x) => x.FromPort !== undefined)) {
+    expect(r.SourceSecurityGroupId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ClusterSecurityGroup/), 'GroupId'] });
+    expect(JSON.stringify(r.GroupId)).toContain('MlAtScale-Storage');
+  }
+});
+
 test('retains the log group and the key', () => {
   for (const type of ['AWS::Logs::LogGroup', 'AWS::KMS::Key']) {
     for (const r of Object.values(template.findResources(type))) expect(r.DeletionPolicy).toBe('Retain');
