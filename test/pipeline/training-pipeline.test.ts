@@ -146,6 +146,8 @@ describe('TrainingPipeline with defaults', () => {
     expect(args).toMatchObject({ JobName: 'preprocess-run1', ArrayProperties: { Size: 5 }, ContainerOverrides: { Environment: env, Command: ['python', 'prep.py'] } });
     const noCommand = await evaluateAll(states.PreprocessArray.Arguments, {}, { shards: SHARDS, environment: env, jobSuffix: 'run1', input: {} });
     expect(noCommand.ContainerOverrides).toEqual({ Environment: env });
+    const oneWord = await evaluateAll(states.PreprocessArray.Arguments, {}, { shards: SHARDS, environment: env, jobSuffix: 'run1', input: { preprocessCommand: ['prep'] } });
+    expect(oneWord.ContainerOverrides.Command).toEqual(['prep']);
   });
 
   test('preprocesses a single shard as a plain job, since an array job needs two children', () => {
