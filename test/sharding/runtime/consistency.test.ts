@@ -16,7 +16,7 @@ const data = Buffer.from(Array.from({ length: 30 }, (_, i) => `{"id":${i},"v":"$
 const job = (key: string, prefix = 'consistent'): PlanEvent => ({
   source: { bucket: SOURCE_BUCKET, key },
   destination: { bucket: DEST_BUCKET, prefix },
-  targetShardBytes: 90,
+  targetShardBytes: 200,
   format: { type: 'newline' },
 });
 
