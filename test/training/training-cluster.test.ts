@@ -8,7 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { TrainingCluster, TrainingClusterProps, TrainingQueue } from '../../lib/training';
-import { nagFindings, testStack } from '../util/app';
+import { nagFindings, testApp, testStack } from '../util/app';
 
 /** Renders a CloudFormation value as text, tokens as `${Ref:X}` and `${GetAtt:X.Y}`. */
 function flatten(node: unknown): string {
@@ -486,6 +486,25 @@ describe('TrainingCluster, other choices', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::Batch::JobDefinition', {
       ContainerProperties: Match.objectLike({ ResourceRequirements: Match.arrayWith([{ Type: 'GPU', Value: '1' }]) }),
     });
+  });
+
+  test('puts the rules for a file system of another stack in the cluster\u2019s stack, so the stacks form no cycle', () => {
+    const app = testApp();
+    const storage = new Stack(app, 'Storage');
+    const vpc = new ec2.Vpc(storage, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const lustre = new fsx.LustreFileSystem(storage, 'Lustre', {
+      vpc,
+      vpcSubnet: vpc.privateSubnets[0],
+      storageCapacityGiB: 1200,
+      lustreConfiguration: { deploymentType: fsx.LustreDeploymentType.SCRATCH_2 },
+    });
+    const training = new Stack(app, 'Training');
+    new TrainingCluster(training, 'Cluster', { vpc, lustreFileSystem: lustre, lustreMountName: lustre.mountName });
+    expect(() => app.synth()).not.toThrow();
+    const trainingTemplate = Template.fromStack(training);
+    trainingTemplate.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 988, ToPort: 988 });
+    trainingTemplate.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 1018, ToPort: 1023 });
+    Template.fromStack(storage).resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { FromPort: 1018, ToPort: 1023, Description: Match.stringLikeRegexp('training cluster') }, 0);
   });
 
   test('does not warn when the multi-node job uses the biggest size', () => {
