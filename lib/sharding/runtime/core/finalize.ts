@@ -5,7 +5,10 @@ import { FinalizeResult, JobDescription, Manifest, ManifestShard, PlanResult, Sh
 
 /** Options of {@link finalizeShards}. */
 export interface FinalizeOptions {
-  /** @default 16 */
+  /**
+   * Sidecar reads and shard HEADs in flight.
+   * @default 16
+   */
   readonly concurrency?: number;
 }
 

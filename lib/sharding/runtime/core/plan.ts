@@ -6,7 +6,10 @@ import { JobDescription, PlanEvent, PlanResult, ShardTask, SourceObject } from '
 
 /** Options of {@link planShards}. */
 export interface PlanOptions {
-  /** @default - the built-in formats */
+  /**
+   * Turns the event's format spec into a format: the way to add a format of your own.
+   * @default - the built-in formats
+   */
   readonly resolveFormat?: RecordFormatResolver;
   /**
    * Most tasks one plan may hold; past it the plan fails and asks for a bigger shard size.
@@ -18,7 +21,10 @@ export interface PlanOptions {
    * @default 1 MiB
    */
   readonly maxHeaderBytes?: number;
-  /** @default 16 */
+  /**
+   * HeadObject calls in flight while pinning the objects of a prefix.
+   * @default 16
+   */
   readonly headConcurrency?: number;
 }
 

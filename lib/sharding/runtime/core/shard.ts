@@ -8,7 +8,10 @@ import { ShardResult, ShardSidecar, ShardTask, SourceObject } from '../types';
 
 /** Options of {@link shardRange}. */
 export interface ShardOptions {
-  /** @default - the built-in formats */
+  /**
+   * Turns the task's format spec into a format: the way to add a format of your own.
+   * @default - the built-in formats
+   */
   readonly resolveFormat?: RecordFormatResolver;
   /**
    * Multipart part size. Memory use is about `partSizeBytes * (queueSize + 2)`.
