@@ -267,6 +267,8 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
           externalModules: [],
         },
       });
+      // aws-cdk-lib grants sqs:SendMessage for the dead-letter queue; its KMS key needs a grant too.
+      this.operationalKey.grant(f, 'kms:GenerateDataKey', 'kms:Decrypt');
       Validations.of(f.role!).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         reason: 'The AWS-managed Lambda execution policy grants only the CloudWatch Logs actions every function needs.',

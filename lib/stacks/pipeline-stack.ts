@@ -2,6 +2,7 @@ import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
+import { invalidProp } from '../common/errors';
 import { DataLake } from '../data-lake';
 import { TrainingJobType, TrainingPipeline } from '../pipeline';
 import { DatasetSharder } from '../sharding';
@@ -107,6 +108,13 @@ export class PipelineStack extends Stack {
       removalPolicy: props.removalPolicy,
     });
     const { preprocessJobQueue, preprocessJobDefinition, trainingJobQueue, trainingJobDefinition } = props;
+    const batchProps = [preprocessJobQueue, preprocessJobDefinition, trainingJobQueue, trainingJobDefinition].filter((p) => p !== undefined);
+    if (batchProps.length !== 0 && batchProps.length !== 4) {
+      throw invalidProp(this, 'preprocessJobQueue', 'and preprocessJobDefinition, trainingJobQueue and trainingJobDefinition must be given together', `${batchProps.length} of 4`);
+    }
+    if (props.triggerOnNewData && batchProps.length === 0) {
+      throw invalidProp(this, 'triggerOnNewData', 'needs the Batch queues and job definitions of the training pipeline', true);
+    }
     if (preprocessJobQueue && preprocessJobDefinition && trainingJobQueue && trainingJobDefinition) {
       this.pipeline = new TrainingPipeline(this, 'Pipeline', {
         sharder: this.sharder,

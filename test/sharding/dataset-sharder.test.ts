@@ -23,6 +23,13 @@ function fixture(context: Record<string, unknown> = {}) {
   return { stack, vpc, key, raw, curated };
 }
 
+/** The statements of the default policy whose name starts with `name`. */
+function statementsOf(template: Template, name: string): any[] {
+  return Object.entries(template.findResources('AWS::IAM::Policy'))
+    .filter(([id]) => id.startsWith(name))
+    .flatMap(([, p]: [string, any]) => p.Properties.PolicyDocument.Statement);
+}
+
 function ignoreFixtureFindings(findings: string[]): string[] {
   return findings.filter((f) => !/ at Test\/(Vpc|LakeKey|Raw|Curated)\//.test(f));
 }
@@ -59,6 +66,14 @@ describe('DatasetSharder with defaults', () => {
       ReservedConcurrentExecutions: 40,
     });
     template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('lists the byte ranges'), ReservedConcurrentExecutions: 5 });
+  });
+
+  test('lets each function use the key of its encrypted dead-letter queue', () => {
+    for (const name of ['SharderPlanFunction', 'SharderShardFunction', 'SharderFinalizeFunction']) {
+      const statements = statementsOf(template, name);
+      expect(statements.some((st) => st.Action === 'sqs:SendMessage')).toBe(true);
+      expect(statements.some((st) => [st.Action].flat().includes('kms:GenerateDataKey') && JSON.stringify(st.Resource).includes('SharderKey'))).toBe(true);
+    }
   });
 
   test('encrypts the dead-letter queue with a customer-managed key and enforces TLS', () => {
@@ -267,10 +282,14 @@ describe('DatasetSharder with every option', () => {
         Statement: Match.arrayWith([
           Match.objectLike({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':s3:::my-raw-bucket/raw/datasets/*'])]) }) }),
           Match.objectLike({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['raw/datasets/*'] } } }),
-          Match.objectLike({ Action: Match.arrayWith(['kms:Decrypt']), Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('LakeKey'), 'Arn'] } }),
         ]),
       },
     });
+  });
+
+  test('may decrypt with the buckets’ key given for the imported source bucket', () => {
+    const statements = statementsOf(template, 'SharderShardFunction');
+    expect(statements.some((st) => [st.Action].flat().includes('kms:Decrypt') && JSON.stringify(st.Resource).includes('LakeKey'))).toBe(true);
   });
 
   test('uses the given sizes, concurrency, memory and timeout', () => {

@@ -1,5 +1,10 @@
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as batch from 'aws-cdk-lib/aws-batch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { DataLake, PipelineStack, PipelineStackProps } from '../../lib';
 import { definitionOf } from '../pipeline/state-machine';
+import { testApp } from '../util/app';
 import { referenceApp } from './fixture';
 
 const { stacks } = referenceApp();
@@ -55,4 +60,26 @@ test('starts runs when data lands in the raw zone when the config asks for it', 
 
 test('matches the snapshot', () => {
   expect(template.toJSON()).toMatchSnapshot();
+});
+
+describe('PipelineStack fails when', () => {
+  const build = (extra: Partial<PipelineStackProps>) => () => {
+    const app = testApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const base = new Stack(app, 'Base');
+    const vpc = new ec2.Vpc(base, 'Vpc');
+    const dataLake = new DataLake(base, 'Lake');
+    new PipelineStack(app, 'Pipeline', { vpc, dataLake, ...extra });
+  };
+
+  test('fails when only some of the Batch queues and job definitions are given', () => {
+    const app = testApp();
+    const q = batch.JobQueue.fromJobQueueArn(new Stack(app, 'Q'), 'Q', 'arn:aws:batch:us-east-1:123456789012:job-queue/q');
+    expect(build({ preprocessJobQueue: q })).toThrow(
+      "preprocessJobQueue and preprocessJobDefinition, trainingJobQueue and trainingJobDefinition must be given together, got '1 of 4' (at Pipeline)",
+    );
+  });
+
+  test('fails when the trigger is on without a training pipeline', () => {
+    expect(build({ triggerOnNewData: true })).toThrow('triggerOnNewData needs the Batch queues and job definitions of the training pipeline, got true');
+  });
 });
