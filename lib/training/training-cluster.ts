@@ -292,7 +292,9 @@ const RETRY_STATUS_REASON = 'Host EC2*';
  * - A CPU compute environment (C family, Spot by default) behind the `cpuQueue`.
  * - Launch templates whose MIME multi-part user data installs the Lustre client and mounts the file
  *   system at `/fsx`, EFS at `/home`, stripes local NVMe into `/scratch` and runs the CloudWatch agent
- *   with GPU metrics. IMDSv2 only, hop limit 1, KMS-encrypted root volume.
+ *   with GPU metrics. IMDSv2 only, hop limit 1 (containers, in bridge or awsvpc mode, cannot reach the
+ *   instance role through IMDS and use the job role from the ECS credentials endpoint instead; the
+ *   ECS agent runs in the host network), KMS-encrypted root volume.
  * - Job definitions: preprocessing (array jobs), single-node training and, when `multiNodeCount` is
  *   set, multi-node parallel training. Their sizes are checked against the instance types at synth.
  *

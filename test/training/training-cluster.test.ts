@@ -507,6 +507,18 @@ describe('TrainingCluster, other choices', () => {
     Template.fromStack(storage).resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { FromPort: 1018, ToPort: 1023, Description: Match.stringLikeRegexp('training cluster') }, 0);
   });
 
+  test('mixes EFA counts when EFA is switched off, with no placement group and the group on the environment', () => {
+    const { stack, cluster } = build({ gpuInstanceTypes: [new ec2.InstanceType('p4d.24xlarge'), new ec2.InstanceType('p5.48xlarge')], efaEnabled: false });
+    const t = Template.fromStack(stack);
+    expect(cluster.efaInterfaces).toBe(0);
+    t.resourceCountIs('AWS::EC2::PlacementGroup', 0);
+    const [gpu] = Object.values(t.findResources('AWS::Batch::ComputeEnvironment', {
+      Properties: { ComputeResources: { InstanceTypes: ['p4d.24xlarge', 'p5.48xlarge'] } },
+    }));
+    expect(gpu.Properties.ComputeResources.SecurityGroupIds).toHaveLength(1);
+    expect(gpu.Properties.ComputeResources.Subnets).toHaveLength(2);
+  });
+
   test('does not warn when the multi-node job uses the biggest size', () => {
     const { stack } = build({ multiNodeCount: 2 });
     Annotations.fromStack(stack).hasNoWarning('/Test/Cluster', Match.stringLikeRegexp('Scale up'));
