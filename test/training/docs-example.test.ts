@@ -9,7 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { TrainingCluster, TrainingQueue } from '../../lib';
 import { testApp } from '../util/app';
 
-// The usage example of docs/training.md, verbatim between the markers: tsc type-checks it with the
+// The usage example of the README's training section, verbatim between the markers: tsc type-checks it with the
 // tests, and the test below fails when the two drift apart.
 function example(app: App): Stack {
   // example:start
@@ -52,10 +52,10 @@ test('the docs example synthesizes', () => {
   template.resourcePropertiesCountIs('AWS::Batch::JobDefinition', { Type: 'multinode' }, 1);
 });
 
-test('docs/training.md shows the example verbatim', () => {
+test('the README shows the example verbatim', () => {
   const source = fs.readFileSync(__filename, 'utf8');
   const body = source.slice(source.indexOf('// example:start\n') + 17, source.indexOf('  // example:end'));
   const code = body.split('\n').map((line) => line.replace(/^ {2}/, '')).join('\n').trimEnd();
-  const docs = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'training.md'), 'utf8');
+  const docs = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
   expect(docs).toContain(code);
 });
