@@ -1,10 +1,10 @@
 import { RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
+import { allowCloudWatchLogs, logRetention } from '../common/logging';
 
 /** Properties of an {@link MlVpc}. */
 export interface MlVpcProps {
@@ -98,10 +98,7 @@ export class MlVpc extends Construct {
     const natGateways = props.natGateways ?? 1;
     validateNumber(this, 'maxAzs', maxAzs, { integer: true, min: 2, max: 6 });
     validateNumber(this, 'natGateways', natGateways, { integer: true, min: 0, max: maxAzs });
-    const retention = props.flowLogsRetention ?? logs.RetentionDays.ONE_YEAR;
-    if (retention < logs.RetentionDays.ONE_YEAR) {
-      throw invalidProp(this, 'flowLogsRetention', 'must keep flow logs at least 365 days', retention);
-    }
+    const retention = logRetention(this, 'flowLogsRetention', props.flowLogsRetention);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.encryptionKey =
@@ -111,21 +108,8 @@ export class MlVpc extends Construct {
         enableKeyRotation: true,
         removalPolicy,
       });
-    // CloudWatch Logs encrypts with the key on the caller's behalf; the grant is scoped to this
-    // account's log groups in this region by the encryption-context condition.
+    allowCloudWatchLogs(this.encryptionKey);
     const stack = Stack.of(this);
-    this.encryptionKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('logs.amazonaws.com')],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
-          },
-        },
-      }),
-    );
 
     const subnetConfiguration: ec2.SubnetConfiguration[] =
       natGateways > 0

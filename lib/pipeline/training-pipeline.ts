@@ -10,6 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
+import { allowCloudWatchLogs, logRetention } from '../common/logging';
 import { acknowledgeWildcardResources } from '../common/nag';
 import { DatasetSharder } from '../sharding/dataset-sharder';
 import { jsonataDescribe } from '../sharding/jsonata';
@@ -142,10 +143,7 @@ export class TrainingPipeline extends Construct {
     if (!timeout.isUnresolved() && (timeout.toSeconds() < 60 || timeout.toSeconds() > 365 * 24 * 3600)) {
       throw invalidProp(this, 'timeout', 'must be from 1 minute to 365 days', timeout.toHumanString());
     }
-    const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
-    if (retention !== logs.RetentionDays.INFINITE && retention < logs.RetentionDays.ONE_YEAR) {
-      throw invalidProp(this, 'logRetention', 'must keep logs at least 365 days', retention);
-    }
+    const retention = logRetention(this, 'logRetention', props.logRetention);
     if (props.triggerPrefix !== undefined && !props.triggerOnNewData) {
       throw invalidProp(this, 'triggerPrefix', 'applies only with triggerOnNewData: true', props.triggerPrefix);
     }
@@ -163,20 +161,7 @@ export class TrainingPipeline extends Construct {
         enableKeyRotation: true,
         removalPolicy,
       });
-    if (!props.encryptionKey) {
-      this.encryptionKey.addToResourcePolicy(
-        new iam.PolicyStatement({
-          principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-          actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-          resources: ['*'],
-          conditions: {
-            ArnLike: {
-              'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
-            },
-          },
-        }),
-      );
-    }
+    if (!props.encryptionKey) allowCloudWatchLogs(this.encryptionKey);
     this.topic = props.topic ?? new sns.Topic(this, 'Topic', { masterKey: this.encryptionKey, enforceSSL: true });
     this.logGroup = new logs.LogGroup(this, 'Logs', { encryptionKey: this.encryptionKey, retention, removalPolicy });
 

@@ -11,6 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
+import { allowCloudWatchLogs, logRetention } from '../common/logging';
 import { acknowledgeWildcardResources, flattenCfnValue } from '../common/nag';
 import { jsonataDescribe, jsonataString } from './jsonata';
 import { runtimeEntry } from './runtime-entry';
@@ -163,10 +164,7 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
     if (!timeout.isUnresolved() && (timeout.toSeconds() < 60 || timeout.toSeconds() > 365 * 24 * 3600)) {
       throw invalidProp(this, 'timeout', 'must be from 1 minute to 365 days', timeout.toHumanString());
     }
-    const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
-    if (retention !== logs.RetentionDays.INFINITE && retention < logs.RetentionDays.ONE_YEAR) {
-      throw invalidProp(this, 'logRetention', 'must keep logs at least 365 days', retention);
-    }
+    const retention = logRetention(this, 'logRetention', props.logRetention);
     if (!Token.isUnresolved(shardReserved) && !Token.isUnresolved(maxConcurrency) && shardReserved < maxConcurrency) {
       Validations.of(this).addWarning(
         'cdk-ml-at-scale:ShardThrottling',
@@ -189,8 +187,6 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
         `destinationPrefix '${this.destinationPrefix}' overlaps sourcePrefix '${this.sourcePrefix}' in the same bucket: a prefix run may read shards of earlier runs.`,
       );
     }
-
-    const stack = Stack.of(this);
     this.operationalKey =
       props.operationalKey ??
       new kms.Key(this, 'Key', {
@@ -198,21 +194,7 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
         enableKeyRotation: true,
         removalPolicy,
       });
-    if (!props.operationalKey) {
-      // CloudWatch Logs encrypts on the caller's behalf; the condition limits it to this account's log groups.
-      this.operationalKey.addToResourcePolicy(
-        new iam.PolicyStatement({
-          principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-          actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-          resources: ['*'],
-          conditions: {
-            ArnLike: {
-              'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
-            },
-          },
-        }),
-      );
-    }
+    if (!props.operationalKey) allowCloudWatchLogs(this.operationalKey);
 
     const logGroup = (logId: string) =>
       new logs.LogGroup(this, logId, { encryptionKey: this.operationalKey, retention, removalPolicy });

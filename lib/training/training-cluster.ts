@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
+import { allowCloudWatchLogs, logRetention } from '../common/logging';
 import { acknowledgeWildcardResources, principalConstruct } from '../common/nag';
 import {
   cpuInstanceFacts,
@@ -378,9 +379,7 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
     validateNumber(this, 'cpuMaxVcpus', cpuMaxVcpus, { integer: true, min: 1 });
     validateNumber(this, 'rootVolumeSizeGiB', rootVolumeSizeGiB, { integer: true, min: 30, max: 16384 });
     validateNumber(this, 'retryAttempts', retryAttempts, { integer: true, min: 1, max: 10 });
-    if (props.logRetention !== undefined && props.logRetention !== logs.RetentionDays.INFINITE && props.logRetention < 365) {
-      throw invalidProp(this, 'logRetention', 'must keep logs at least a year (365 days)', props.logRetention);
-    }
+    const retention = logRetention(this, 'logRetention', props.logRetention);
     if (props.lustreFileSystem && props.lustreMountName === undefined) {
       throw invalidProp(this, 'lustreMountName', 'must be given with lustreFileSystem', props.lustreMountName);
     }
@@ -612,7 +611,7 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
     // ---- roles and logs
     this.logGroup = new logs.LogGroup(this, 'JobLogs', {
       encryptionKey: this.encryptionKey,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      retention,
       removalPolicy,
     });
     this.jobRole = new iam.Role(this, 'JobRole', {
@@ -895,7 +894,7 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
         conditions: { StringEquals: { 'kms:CallerAccount': Aws.ACCOUNT_ID }, Bool: { 'kms:GrantIsForAWSResource': true } },
       }),
     );
-    key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`));
+    allowCloudWatchLogs(key);
     return key;
   }
 

@@ -105,7 +105,7 @@ describe('MlVpc validation', () => {
   });
   test('fails when flow logs are kept less than a year', () => {
     expect(make({ flowLogsRetention: logs.RetentionDays.SIX_MONTHS })).toThrow(
-      /^flowLogsRetention must keep flow logs at least 365 days, got 180/,
+      /^flowLogsRetention must keep logs at least 365 days, got 180/,
     );
   });
   test('warns when more than two AZs are asked of an environment-agnostic stack', () => {

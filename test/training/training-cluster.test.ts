@@ -621,7 +621,7 @@ describe('TrainingCluster fails', () => {
     expect(() => new TrainingCluster(stack, 'A', { vpc, sharedFileSystemAccessPoint: ap })).toThrow('sharedFileSystem must be given with sharedFileSystemAccessPoint, got undefined');
   });
   test('fails when logs are kept less than a year', () => {
-    fails({ logRetention: logs.RetentionDays.SIX_MONTHS }, 'logRetention must keep logs at least a year (365 days), got 180');
+    fails({ logRetention: logs.RetentionDays.SIX_MONTHS }, 'logRetention must keep logs at least 365 days, got 180');
   });
   test('fails when the root volume is too small for GPU images', () => {
     fails({ rootVolumeSizeGiB: 20 }, 'rootVolumeSizeGiB must be an integer from 30 to 16384, got 20');
