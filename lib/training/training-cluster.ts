@@ -840,6 +840,13 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
         gpus,
       );
     }
+    const idle = facts.filter((f) => !fitting.includes(f)).map((f) => f.instanceType);
+    if (idle.length > 0) {
+      Validations.of(this).addWarning(
+        `cdk-ml-at-scale:JobDoesNotFitEveryType:${job}`,
+        `The ${job} job (${gpus} GPUs, ${vcpus} vCPUs, ${memoryGiB} GiB) fits only ${fitting.map((f) => f.instanceType).join(', ')}: the allowed type(s) ${idle.join(', ')} never run it. Drop them, or size the job to fit every allowed type.`,
+      );
+    }
   }
 
   private multiNodeFacts(props: TrainingClusterProps, gpuFacts: InstanceTypeFacts[]): InstanceTypeFacts {

@@ -519,6 +519,25 @@ describe('TrainingCluster, other choices', () => {
     expect(gpu.Properties.ComputeResources.Subnets).toHaveLength(2);
   });
 
+  test('warns when a job fits only some of the allowed types, naming those that never run it', () => {
+    const { stack } = build({
+      gpuInstanceTypes: [new ec2.InstanceType('p4d.24xlarge'), new ec2.InstanceType('g5.xlarge')],
+      allowGpuDevelopmentInstances: true,
+      trainingGpus: 8,
+      trainingVcpus: 32,
+      trainingMemoryGiB: 256,
+    });
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Cluster',
+      Match.stringLikeRegexp('The training job \\(8 GPUs.*fits only p4d.24xlarge: the allowed type\\(s\\) g5.xlarge never run it'),
+    );
+  });
+
+  test('does not warn when every job fits every allowed type', () => {
+    const { stack } = build({});
+    Annotations.fromStack(stack).hasNoWarning('/Test/Cluster', Match.stringLikeRegexp('never run it'));
+  });
+
   test('does not warn when the multi-node job uses the biggest size', () => {
     const { stack } = build({ multiNodeCount: 2 });
     Annotations.fromStack(stack).hasNoWarning('/Test/Cluster', Match.stringLikeRegexp('Scale up'));
