@@ -257,6 +257,18 @@ export class LustreCache extends Construct implements ec2.IConnectable {
       if (a.bucketPrefix !== undefined && !Token.isUnresolved(a.bucketPrefix) && /\/\/|^\s|\s$/.test(a.bucketPrefix)) {
         throw invalidProp(this, `dataRepositoryAssociations[${i}].bucketPrefix`, 'must be a key prefix such as datasets/ (no empty segments or surrounding spaces)', a.bucketPrefix);
       }
+      // FSx: each association needs its own S3 bucket or prefix.
+      const twin = associations.findIndex(
+        (b, j) => j < i && b.bucket === a.bucket && !Token.isUnresolved(a.bucketPrefix ?? '') && normalizePrefix(b.bucketPrefix) === normalizePrefix(a.bucketPrefix),
+      );
+      if (twin >= 0) {
+        throw invalidProp(
+          this,
+          `dataRepositoryAssociations[${i}].bucketPrefix`,
+          `must differ from that of dataRepositoryAssociations[${twin}] on the same bucket (FSx links each S3 prefix to one file system path)`,
+          a.bucketPrefix ?? '',
+        );
+      }
     });
     if (scratch && props.kmsKey) {
       throw invalidProp(this, 'kmsKey', `must not be set for ${deploymentType} (FSx encrypts scratch file systems with keys it manages)`, props.kmsKey.node.path);

@@ -406,6 +406,23 @@ describe('LustreCache validation', () => {
     );
   });
 
+  test('fails when two associations link the same prefix of the same bucket', () => {
+    expect(
+      make({ dataRepositoryAssociations: [{ ...dra('/a'), bucketPrefix: 'datasets/' }, { ...dra('/b'), bucketPrefix: '/datasets' }] }),
+    ).toThrow(/^dataRepositoryAssociations\[1\]\.bucketPrefix must differ from that of dataRepositoryAssociations\[0\] on the same bucket .*, got '\/datasets'/);
+  });
+
+  test('accepts the same prefix on different buckets', () => {
+    expect(
+      make({
+        dataRepositoryAssociations: [
+          { ...dra('/a'), bucketPrefix: 'datasets/' },
+          { fileSystemPath: '/b', bucket: lake.rawBucket, bucketPrefix: 'datasets/' },
+        ],
+      }),
+    ).not.toThrow();
+  });
+
   test('fails when the imported file chunk size is out of range', () => {
     expect(make({ dataRepositoryAssociations: [{ ...dra('/a'), importedFileChunkSizeMiB: 600000 }] })).toThrow(
       /^dataRepositoryAssociations\[0\]\.importedFileChunkSizeMiB must be an integer from 1 to 512000, got 600000/,
