@@ -4,6 +4,9 @@ import * as fsx from 'aws-cdk-lib/aws-fsx';
 import { DataLakeStack, NetworkStack, PipelineStack, StorageStack, TrainingJobType, TrainingStack } from '../lib';
 import { MlAtScaleConfig } from './config';
 
+/** The fair-share identifier of the reference pipeline's jobs, when fair-share scheduling is on. */
+export const PIPELINE_SHARE = 'pipeline';
+
 /** The stacks of the reference app, for tests and for teams that extend it. */
 export interface ReferenceStacks {
   readonly network: NetworkStack;
@@ -65,6 +68,8 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     sharedFileSystem: storage.sharedFileSystem?.fileSystem,
     sharedFileSystemAccessPoint: storage.sharedFileSystem?.homeAccessPoint,
     ...config.training,
+    // With fair share on, the pipeline's jobs run under one share of their own.
+    fairShareIdentifiers: config.training.fairShareScheduling ? [PIPELINE_SHARE] : undefined,
     removalPolicy,
   });
 
@@ -81,6 +86,7 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     trainingJobQueue: cluster.gpuQueue,
     trainingJobDefinition: cluster.multiNodeTrainingJobDefinition ?? cluster.trainingJobDefinition,
     trainingJobType: cluster.multiNodeTrainingJobDefinition ? TrainingJobType.MULTI_NODE : TrainingJobType.SINGLE_NODE,
+    shareIdentifier: cluster.schedulingPolicy ? PIPELINE_SHARE : undefined,
     maxGpus: cluster.gpuInstanceFacts.length ? Math.max(...cluster.gpuInstanceFacts.map((f) => f.gpus)) : undefined,
     removalPolicy,
   });

@@ -60,6 +60,12 @@ export interface TrainingPipelineProps {
    */
   readonly maxNodes?: number;
   /**
+   * The fair-share identifier of every job the pipeline submits. Required when the queues have a
+   * fair-share scheduling policy: Batch rejects a submission without one there.
+   * @default - none (queues without a fair-share policy)
+   */
+  readonly shareIdentifier?: string;
+  /**
    * Start a run for every object created under `triggerPrefix` in the sharder's source bucket (which
    * must send events to Amazon EventBridge). Such runs use the job definitions' commands and GPUs.
    * @default false
@@ -139,6 +145,9 @@ export class TrainingPipeline extends Construct {
     this.maxNodes = props.maxNodes ?? 16;
     validateNumber(this, 'maxGpus', this.maxGpus, { integer: true, min: 1, max: 64 });
     validateNumber(this, 'maxNodes', this.maxNodes, { integer: true, min: 2, max: MAX_NODES });
+    if (props.shareIdentifier !== undefined && !Token.isUnresolved(props.shareIdentifier) && !/^[A-Za-z0-9]{1,255}$/.test(props.shareIdentifier)) {
+      throw invalidProp(this, 'shareIdentifier', 'must be 1 to 255 letters and digits (no wildcard when submitting)', props.shareIdentifier);
+    }
     const timeout = props.timeout ?? Duration.days(7);
     if (!timeout.isUnresolved() && (timeout.toSeconds() < 60 || timeout.toSeconds() > 365 * 24 * 3600)) {
       throw invalidProp(this, 'timeout', 'must be from 1 minute to 365 days', timeout.toHumanString());
@@ -366,6 +375,7 @@ export class TrainingPipeline extends Construct {
         JobName: "{% 'preprocess-' & $jobSuffix %}",
         JobQueue: this.props.preprocessJobQueue.jobQueueArn,
         JobDefinition: this.props.preprocessJobDefinition.jobDefinitionArn,
+        ...this.shareArguments(),
         ...(array ? { ArrayProperties: { Size: '{% $shards.shardCount %}' } } : {}),
         ContainerOverrides: preprocessOverrides(''),
       }).addCatch(notifyFailure, onError);
@@ -383,6 +393,7 @@ export class TrainingPipeline extends Construct {
         JobName: "{% 'train-' & $jobSuffix %}",
         JobQueue: this.props.trainingJobQueue.jobQueueArn,
         JobDefinition: this.props.trainingJobDefinition.jobDefinitionArn,
+        ...this.shareArguments(),
         ...(multiNode
           ? {
               NodeOverrides: `{% $merge([$exists($input.nodes) ? {'NumNodes': $input.nodes} : {}, {'NodePropertyOverrides': [{'TargetNodes': '0:', 'ContainerOverrides': ${trainContainer}}]}]) %}`,
@@ -416,6 +427,11 @@ export class TrainingPipeline extends Construct {
   }
 
   /** A `.sync` AWS Batch SubmitJob task, written out because aws-cdk-lib's task has no node overrides or JSONata overrides. */
+  /** `ShareIdentifier` for queues with a fair-share policy; nothing otherwise. */
+  private shareArguments(): Record<string, string> {
+    return this.props.shareIdentifier === undefined ? {} : { ShareIdentifier: this.props.shareIdentifier };
+  }
+
   private batchTask(stateId: string, comment: string, args: Record<string, unknown>, assign?: Record<string, string>): sfn.CustomState {
     const task = new sfn.CustomState(this, stateId, {
       stateJson: {

@@ -70,6 +70,11 @@ export interface PipelineStackProps extends StackProps {
    */
   readonly trainingJobType?: TrainingJobType;
   /**
+   * The fair-share identifier of the pipeline's jobs, for queues with a fair-share policy.
+   * @default - none
+   */
+  readonly shareIdentifier?: string;
+  /**
    * GPUs of the largest instance in the GPU queue: the most a run may ask for.
    * @default 8
    */
@@ -123,6 +128,7 @@ export class PipelineStack extends Stack {
         trainingJobQueue,
         trainingJobDefinition,
         trainingJobType: props.trainingJobType,
+        shareIdentifier: props.shareIdentifier,
         maxGpus: props.maxGpus,
         triggerOnNewData: props.triggerOnNewData,
         removalPolicy: props.removalPolicy,

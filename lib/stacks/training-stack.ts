@@ -81,6 +81,11 @@ export interface TrainingStackProps extends StackProps {
    */
   readonly fairShareScheduling?: boolean;
   /**
+   * The shares of the fair-share policy, when `fairShareScheduling` is on.
+   * @default - none
+   */
+  readonly fairShareIdentifiers?: string[];
+  /**
    * What happens to the log group and key when they leave the stack.
    * @default RemovalPolicy.RETAIN
    */
@@ -107,6 +112,7 @@ export class TrainingStack extends Stack {
       cpuSpot: props.cpuSpot,
       multiNodeCount: props.multiNodeCount,
       fairShareScheduling: props.fairShareScheduling,
+      fairShareIdentifiers: props.fairShareIdentifiers,
       lustreFileSystem: props.lustreFileSystem,
       lustreMountName: props.lustreMountName,
       sharedFileSystem: props.sharedFileSystem,

@@ -166,6 +166,10 @@ describe('TrainingPipeline with defaults', () => {
     expect(args.NodeOverrides).toBeUndefined();
   });
 
+  test('submits without a share identifier when none is given', () => {
+    for (const name of ['PreprocessArray', 'PreprocessSingle', 'Train']) expect(states[name].Arguments.ShareIdentifier).toBeUndefined();
+  });
+
   test('retries Batch submission errors only, and sends every failure to the notification', () => {
     for (const name of ['PreprocessArray', 'PreprocessSingle', 'Train']) {
       expect(states[name].Retry).toEqual([
@@ -260,6 +264,7 @@ describe('TrainingPipeline with every option', () => {
     timeout: Duration.days(2),
     logRetention: logs.RetentionDays.FIVE_YEARS,
     removalPolicy: RemovalPolicy.DESTROY,
+    shareIdentifier: 'research',
   });
   const starter = new iam.Role(stack, 'Starter', { assumedBy: new iam.AccountRootPrincipal() });
   pipeline.grantStartExecution(starter);
@@ -283,6 +288,10 @@ describe('TrainingPipeline with every option', () => {
       ],
     });
     expect(pipeline.rule).toBeDefined();
+  });
+
+  test('submits every job under the share identifier, for fair-share queues', () => {
+    for (const name of ['PreprocessArray', 'PreprocessSingle', 'Train']) expect(states[name].Arguments.ShareIdentifier).toBe('research');
   });
 
   test('trains with a multi-node job, overriding the node count and every node\u2019s container', async () => {
@@ -330,6 +339,10 @@ describe('TrainingPipeline fails when', () => {
 
   test('fails when maxGpus is outside 1..64', () => {
     expect(build({ maxGpus: 0 })).toThrow('maxGpus must be an integer from 1 to 64, got 0 (at Test/Pipeline)');
+  });
+
+  test('fails when the share identifier holds a wildcard', () => {
+    expect(build({ shareIdentifier: 'team*' })).toThrow("shareIdentifier must be 1 to 255 letters and digits (no wildcard when submitting), got 'team*'");
   });
 
   test('fails when maxNodes is outside 2..1000', () => {

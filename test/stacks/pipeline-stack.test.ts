@@ -83,3 +83,20 @@ describe('PipelineStack fails when', () => {
     expect(build({ triggerOnNewData: true })).toThrow('triggerOnNewData needs the Batch queues and job definitions of the training pipeline, got true');
   });
 });
+
+test('submits under the pipeline\u2019s share when the config turns fair-share scheduling on, and the cluster defines that share', () => {
+  const { stacks: fair } = referenceApp({ 'ml-at-scale.training.fairShareScheduling': 'true' });
+  const t = Template.fromStack(fair.pipeline);
+  const states = definitionOf(t, fair.pipeline.getLogicalId(fair.pipeline.pipeline!.stateMachine.node.defaultChild as never)).States;
+  expect(states.PreprocessArray.Arguments.ShareIdentifier).toBe('pipeline');
+  expect(states.Train.Arguments.ShareIdentifier).toBe('pipeline');
+  Template.fromStack(fair.training).hasResourceProperties('AWS::Batch::SchedulingPolicy', {
+    FairsharePolicy: { ShareDistribution: [{ ShareIdentifier: 'pipeline', WeightFactor: 1 }] },
+  });
+  expect(states.PreprocessSingle.Arguments.ShareIdentifier).toBe('pipeline');
+});
+
+test('submits without a share when fair-share scheduling is off', () => {
+  const states = definitionOf(template, logicalId(stack.pipeline!.stateMachine)).States;
+  expect(states.Train.Arguments.ShareIdentifier).toBeUndefined();
+});
