@@ -1,11 +1,11 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { invalidProp, validateNumber } from '../common/errors';
-import { acknowledgeWildcardResources, principalConstruct } from '../common/nag';
+import { validateNumber } from '../common/errors';
+import { grantPrefixes, plainPrefix, S3_READ_ACTIONS, S3_WRITE_ACTIONS } from '../common/s3-access';
 
 /** The zones of the data lake, one bucket each. */
 export enum DataLakeZone {
@@ -181,23 +181,23 @@ export class DataLake extends Construct {
    * @param prefix a key prefix such as `datasets/imagenet`; leading and trailing slashes are ignored
    */
   public s3Uri(zone: DataLakeZone, prefix?: string): string {
-    const p = normalizePrefix(this, prefix);
+    const p = plainPrefix(this, 'prefix', prefix);
     return `s3://${this.bucket(zone).bucketName}/${p ? `${p}/` : ''}`;
   }
 
   /** Grants reading objects of a zone, under a prefix when one is given, and listing them. */
   public grantRead(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant {
-    return this.grantZone(grantee, zone, prefix, READ_ACTIONS, ['kms:Decrypt']);
+    return this.grantZone(grantee, zone, prefix, S3_READ_ACTIONS, ['kms:Decrypt']);
   }
 
   /** Grants writing and deleting objects of a zone, under a prefix when one is given. */
   public grantWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant {
-    return this.grantZone(grantee, zone, prefix, WRITE_ACTIONS, ['kms:Decrypt', 'kms:GenerateDataKey']);
+    return this.grantZone(grantee, zone, prefix, S3_WRITE_ACTIONS, ['kms:Decrypt', 'kms:GenerateDataKey']);
   }
 
   /** Grants reading, listing, writing and deleting objects of a zone, under a prefix when one is given. */
   public grantReadWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant {
-    return this.grantZone(grantee, zone, prefix, [...READ_ACTIONS, ...WRITE_ACTIONS], ['kms:Decrypt', 'kms:GenerateDataKey']);
+    return this.grantZone(grantee, zone, prefix, [...S3_READ_ACTIONS, ...S3_WRITE_ACTIONS], ['kms:Decrypt', 'kms:GenerateDataKey']);
   }
 
   private grantZone(
@@ -207,35 +207,15 @@ export class DataLake extends Construct {
     objectActions: string[],
     keyActions: string[],
   ): iam.Grant {
-    const bucket = this.bucket(zone);
-    const p = normalizePrefix(this, prefix);
-    const objects = p ? `${bucket.bucketArn}/${p}/*` : `${bucket.bucketArn}/*`;
-    const grant = iam.Grant.addToPrincipal({ grantee, actions: objectActions, resourceArns: [objects] });
-    const list = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:ListBucket'],
-      resourceArns: [bucket.bucketArn],
-      conditions: p ? { StringLike: { 's3:prefix': [p, `${p}/*`] } } : undefined,
+    const p = plainPrefix(this, 'prefix', prefix);
+    return grantPrefixes(grantee, {
+      bucket: this.bucket(zone),
+      prefixes: [p],
+      objectActions,
+      keyActions,
+      encryptionKey: this.encryptionKey,
+      reason: `Object keys under ${p ? `the prefix '${p}/'` : 'the zone'} are created at run time and cannot be listed in advance; the grant is limited to that prefix of the ${zone} zone.`,
     });
-    const key = iam.Grant.addToPrincipal({ grantee, actions: keyActions, resourceArns: [this.encryptionKey.keyArn] });
-    const principal = principalConstruct(grantee);
-    if (principal) {
-      acknowledgeWildcardResources(
-        principal,
-        [objects],
-        `Object keys under ${p ? `the prefix '${p}/'` : 'the zone'} are created at run time and cannot be listed in advance; the grant is limited to that prefix of the ${zone} zone.`,
-      );
-    }
-    return grant.combine(list).combine(key);
   }
 }
 
-const READ_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging'];
-const WRITE_ACTIONS = ['s3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];
-
-function normalizePrefix(scope: Construct, prefix: string | undefined): string {
-  if (prefix === undefined || Token.isUnresolved(prefix)) return prefix ?? '';
-  const p = prefix.replace(/^\/+|\/+$/g, '');
-  if (/[*?]/.test(p)) throw invalidProp(scope, 'prefix', 'must be a plain key prefix without wildcards', prefix);
-  return p;
-}

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
 import { allowCloudWatchLogs, logRetention } from '../common/logging';
 import { acknowledgeWildcardResources, principalConstruct } from '../common/nag';
+import { grantPrefixes, plainPrefix, S3_READ_ACTIONS, S3_WRITE_ACTIONS } from '../common/s3-access';
 import {
   cpuInstanceFacts,
   gpuInstanceFacts,
@@ -960,42 +961,18 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
   }
 
   private grantLake(access: LakeAccess): void {
-    const prefixes = (access.prefixes ?? ['']).map((p) => normalizePrefix(this, p));
-    const bucket = access.bucket;
-    const objects = prefixes.map((p) => (p ? `${bucket.bucketArn}/${p}/*` : `${bucket.bucketArn}/*`));
-    const read = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectTagging'];
-    const write = ['s3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];
-    iam.Grant.addToPrincipal({ grantee: this.jobRole, actions: access.write ? [...read, ...write] : read, resourceArns: objects });
-    const scoped = prefixes.filter((p) => p !== '');
-    iam.Grant.addToPrincipal({
-      grantee: this.jobRole,
-      actions: ['s3:ListBucket'],
-      resourceArns: [bucket.bucketArn],
-      conditions: scoped.length === prefixes.length ? { StringLike: { 's3:prefix': scoped.flatMap((p) => [p, `${p}/*`]) } } : undefined,
+    grantPrefixes(this.jobRole, {
+      bucket: access.bucket,
+      prefixes: (access.prefixes ?? ['']).map((p) => plainPrefix(this, 'lakeAccess.prefixes', p)),
+      objectActions: access.write ? [...S3_READ_ACTIONS, ...S3_WRITE_ACTIONS] : S3_READ_ACTIONS,
+      keyActions: access.write ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
+      encryptionKey: access.encryptionKey ?? access.bucket.encryptionKey,
+      reason:
+        'Object keys under these lake prefixes are written at run time (shards, checkpoints, models) and cannot be listed in advance; the grant is limited to the prefixes.',
     });
-    const key = access.encryptionKey ?? bucket.encryptionKey;
-    if (key) {
-      iam.Grant.addToPrincipal({
-        grantee: this.jobRole,
-        actions: access.write ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
-        resourceArns: [key.keyArn],
-      });
-    }
-    acknowledgeWildcardResources(
-      this.jobRole,
-      objects,
-      'Object keys under these lake prefixes are written at run time (shards, checkpoints, models) and cannot be listed in advance; the grant is limited to the prefixes.',
-    );
   }
 }
 
 function unique(values: string[]): string[] {
   return [...new Set(values)];
-}
-
-function normalizePrefix(scope: Construct, prefix: string): string {
-  if (Token.isUnresolved(prefix)) return prefix;
-  const p = prefix.replace(/^\/+|\/+$/g, '');
-  if (/[*?]/.test(p)) throw invalidProp(scope, 'lakeAccess.prefixes', 'must be plain key prefixes without wildcards', prefix);
-  return p;
 }

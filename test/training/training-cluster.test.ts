@@ -665,7 +665,7 @@ describe('TrainingCluster fails', () => {
     const vpc = new ec2.Vpc(stack, 'Vpc');
     const bucket = s3.Bucket.fromBucketName(stack, 'B', 'lake');
     expect(() => new TrainingCluster(stack, 'C', { vpc, lakeAccess: [{ bucket, prefixes: ['data/*'] }] })).toThrow(
-      "lakeAccess.prefixes must be plain key prefixes without wildcards, got 'data/*'",
+      "lakeAccess.prefixes must be a plain key prefix without wildcards, got 'data/*'",
     );
   });
 });
