@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -37,4 +37,14 @@ export function allowCloudWatchLogs(key: kms.IKey): void {
       },
     }),
   );
+}
+
+/**
+ * Throws unless a Step Functions state machine timeout is within what Standard workflows allow:
+ * from a minute (shorter would cut off any Batch job) to a year (the service's maximum run time).
+ */
+export function validateStateMachineTimeout(scope: IConstruct, prop: string, timeout: Duration): void {
+  if (timeout.isUnresolved()) return;
+  const seconds = timeout.toSeconds();
+  if (seconds < 60 || seconds > 365 * 24 * 3600) throw invalidProp(scope, prop, 'must be from 1 minute to 365 days', timeout.toHumanString());
 }

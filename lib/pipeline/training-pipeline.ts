@@ -10,7 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
-import { allowCloudWatchLogs, logRetention } from '../common/logging';
+import { allowCloudWatchLogs, logRetention, validateStateMachineTimeout } from '../common/logging';
 import { acknowledgeWildcardResources } from '../common/nag';
 import { DatasetSharder } from '../sharding/dataset-sharder';
 import { jsonataDescribe } from '../sharding/jsonata';
@@ -149,9 +149,7 @@ export class TrainingPipeline extends Construct {
       throw invalidProp(this, 'shareIdentifier', 'must be 1 to 255 letters and digits (no wildcard when submitting)', props.shareIdentifier);
     }
     const timeout = props.timeout ?? Duration.days(7);
-    if (!timeout.isUnresolved() && (timeout.toSeconds() < 60 || timeout.toSeconds() > 365 * 24 * 3600)) {
-      throw invalidProp(this, 'timeout', 'must be from 1 minute to 365 days', timeout.toHumanString());
-    }
+    validateStateMachineTimeout(this, 'timeout', timeout);
     const retention = logRetention(this, 'logRetention', props.logRetention);
     if (props.triggerPrefix !== undefined && !props.triggerOnNewData) {
       throw invalidProp(this, 'triggerPrefix', 'applies only with triggerOnNewData: true', props.triggerPrefix);

@@ -11,7 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
-import { allowCloudWatchLogs, logRetention } from '../common/logging';
+import { allowCloudWatchLogs, logRetention, validateStateMachineTimeout } from '../common/logging';
 import { acknowledgeWildcardResources, flattenCfnValue } from '../common/nag';
 import { jsonataDescribe, jsonataString } from './jsonata';
 import { runtimeEntry } from './runtime-entry';
@@ -161,9 +161,7 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
     validateNumber(this, 'shardReservedConcurrency', shardReserved, { integer: true, min: 1 });
     validateNumber(this, 'controlReservedConcurrency', controlReserved, { integer: true, min: 1 });
     validateNumber(this, 'shardMemoryMiB', shardMemory, { integer: true, min: 512, max: 10240 });
-    if (!timeout.isUnresolved() && (timeout.toSeconds() < 60 || timeout.toSeconds() > 365 * 24 * 3600)) {
-      throw invalidProp(this, 'timeout', 'must be from 1 minute to 365 days', timeout.toHumanString());
-    }
+    validateStateMachineTimeout(this, 'timeout', timeout);
     const retention = logRetention(this, 'logRetention', props.logRetention);
     if (!Token.isUnresolved(shardReserved) && !Token.isUnresolved(maxConcurrency) && shardReserved < maxConcurrency) {
       Validations.of(this).addWarning(
