@@ -299,23 +299,27 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
       }
       sourceKey?.grantDecrypt(f);
     };
-    const writeDestination = (f: lambda.IFunction, actions: string[]) => {
+    const writeDestination = (f: lambda.IFunction, actions: string[], reads: boolean) => {
       f.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [destinationObjects] }));
-      // Without ListBucket a missing key answers 403 instead of 404.
-      f.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:ListBucket'],
-          resources: [this.destinationBucket.bucketArn],
-          conditions: listCondition(this.destinationPrefix),
-        }),
-      );
+      if (reads) {
+        // Without ListBucket a missing key answers 403 instead of 404, and "shard N is missing" becomes AccessDenied.
+        f.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['s3:ListBucket'],
+            resources: [this.destinationBucket.bucketArn],
+            conditions: listCondition(this.destinationPrefix),
+          }),
+        );
+      }
+      // Decrypt too: a multipart upload with SSE-KMS reads the data key back to complete.
       destinationKey?.grant(f, 'kms:Decrypt', 'kms:GenerateDataKey');
     };
     readSource(this.planFunction, true);
-    writeDestination(this.planFunction, ['s3:PutObject']);
+    writeDestination(this.planFunction, ['s3:PutObject'], false);
     readSource(this.shardFunction, true);
-    writeDestination(this.shardFunction, ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']);
-    writeDestination(this.finalizeFunction, ['s3:PutObject', 's3:GetObject']);
+    // The shard function never reads its output: it streams one multipart upload and writes one sidecar.
+    writeDestination(this.shardFunction, ['s3:PutObject', 's3:AbortMultipartUpload'], false);
+    writeDestination(this.finalizeFunction, ['s3:PutObject', 's3:GetObject'], true);
     const prefixReason = (what: string, prefix: string) =>
       `${what} are created at run time under ${prefix ? `the prefix '${prefix}'` : 'the bucket root'} and cannot be listed in advance; the grant names only that prefix.`;
     for (const f of [this.planFunction, this.shardFunction]) {

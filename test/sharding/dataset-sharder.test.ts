@@ -225,13 +225,21 @@ describe('DatasetSharder with defaults', () => {
         Statement: Match.arrayWith([
           { Action: ['s3:GetObject', 's3:GetObjectVersion'], Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Raw'), 'Arn'] }, '/*']] } },
           {
-            Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'],
+            Action: ['s3:AbortMultipartUpload', 's3:PutObject'],
             Effect: 'Allow',
             Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Curated'), 'Arn'] }, '/shards/*']] },
           },
         ]),
       },
     });
+  });
+
+  test('lets the shard function write its output but never read or list it', () => {
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('SharderShardFunction') } }));
+    const onDestination = (policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>).filter((st) =>
+      JSON.stringify(st.Resource).includes('Curated'),
+    );
+    expect(onDestination.flatMap((st) => [st.Action].flat()).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
   });
 
   test('is clean under cdk-nag', () => {
