@@ -1,5 +1,7 @@
+export * from './common';
 export * from './network';
 export * from './data-lake';
+export * from './etl';
 export * from './storage';
 export * from './training';
 export * from './sharding';

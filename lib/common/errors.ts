@@ -6,16 +6,49 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (value === undefined) return 'undefined';
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  return JSON.stringify(value);
+  if (Token.isUnresolved(value)) return 'an unresolved token';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/**
+ * The library's one error for bad input, thrown at synth time.
+ *
+ * Its message has the shape `<prop> <rule>, got <value> (at <construct path>)`, and it carries each
+ * part, so that an app can map a construct prop back to its own configuration key.
+ */
+export class MlAtScaleError extends Error {
+  /** The prop (or option) that was wrong, as the construct names it. */
+  public readonly prop: string;
+  /** The rule that the value broke, for example `must be an integer from 1 to 8`. */
+  public readonly rule: string;
+  /** The value that was given, rendered for a message. */
+  public readonly value: string;
+  /** The path of the construct that rejected it, where there is one. */
+  public readonly constructPath?: string;
+
+  constructor(prop: string, rule: string, value: unknown, scope?: IConstruct) {
+    const rendered = describeValue(value);
+    const where = scope ? ` (at ${scope.node.path})` : '';
+    super(`${prop} ${rule}, got ${rendered}${where}`);
+    this.name = 'MlAtScaleError';
+    this.prop = prop;
+    this.rule = rule;
+    this.value = rendered;
+    this.constructPath = scope?.node.path;
+    Object.setPrototypeOf(this, MlAtScaleError.prototype);
+  }
 }
 
 /**
  * The library's one error shape for bad input: `<prop> <rule>, got <value>`, followed by the
  * construct path so that a user with many instances knows which one is wrong.
  */
-export function invalidProp(scope: IConstruct | undefined, prop: string, rule: string, got: unknown): Error {
-  const where = scope ? ` (at ${scope.node.path})` : '';
-  return new Error(`${prop} ${rule}, got ${describeValue(got)}${where}`);
+export function invalidProp(scope: IConstruct | undefined, prop: string, rule: string, got: unknown): MlAtScaleError {
+  return new MlAtScaleError(prop, rule, got, scope);
 }
 
 /** Options for {@link validateNumber}. */

@@ -3,8 +3,8 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
-import { validateNumber } from '../common/errors';
+import { Construct, IConstruct } from 'constructs';
+import { invalidProp, validateNumber } from '../common/errors';
 import { grantPrefixes, plainPrefix, S3_READ_ACTIONS, S3_WRITE_ACTIONS } from '../common/s3-access';
 
 /** The zones of the data lake, one bucket each. */
@@ -58,13 +58,155 @@ export interface DataLakeProps {
 }
 
 /**
+ * A data lake in three zones, created here ({@link DataLake}) or imported
+ * ({@link DataLake.fromDataLakeAttributes}). Constructs that read or write the lake take this
+ * interface, so that a team can bring the lake it already has.
+ */
+export interface IDataLake extends IConstruct {
+  /** The key that encrypts the zones (SSE-KMS). */
+  readonly encryptionKey: kms.IKey;
+  /** The bucket of a zone. */
+  bucket(zone: DataLakeZone): s3.IBucket;
+  /**
+   * The S3 URI of a zone, or of a prefix in it: `s3://<bucket>/<prefix>/`.
+   *
+   * @param prefix a key prefix such as `datasets/imagenet`; leading and trailing slashes are ignored
+   */
+  s3Uri(zone: DataLakeZone, prefix?: string): string;
+  /** Grants reading objects of a zone, under a prefix when one is given, and listing them. */
+  grantRead(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant;
+  /** Grants writing and deleting objects of a zone, under a prefix when one is given. */
+  grantWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant;
+  /** Grants reading, listing, writing and deleting objects of a zone, under a prefix when one is given. */
+  grantReadWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant;
+}
+
+/**
+ * An existing lake to import with {@link DataLake.fromDataLakeAttributes}. Give each zone's bucket by
+ * name or by ARN.
+ */
+export interface DataLakeAttributes {
+  /**
+   * The name of the raw zone's bucket.
+   * @default - taken from `rawBucketArn`
+   */
+  readonly rawBucketName?: string;
+  /**
+   * The ARN of the raw zone's bucket.
+   * @default - taken from `rawBucketName`
+   */
+  readonly rawBucketArn?: string;
+  /**
+   * The name of the curated zone's bucket.
+   * @default - taken from `curatedBucketArn`
+   */
+  readonly curatedBucketName?: string;
+  /**
+   * The ARN of the curated zone's bucket.
+   * @default - taken from `curatedBucketName`
+   */
+  readonly curatedBucketArn?: string;
+  /**
+   * The name of the artifacts zone's bucket.
+   * @default - taken from `artifactsBucketArn`
+   */
+  readonly artifactsBucketName?: string;
+  /**
+   * The ARN of the artifacts zone's bucket.
+   * @default - taken from `artifactsBucketName`
+   */
+  readonly artifactsBucketArn?: string;
+  /**
+   * The key that encrypts the zones (SSE-KMS). Grants include the KMS actions on it. The library's
+   * lake is SSE-KMS by design; a lake on SSE-S3 is not supported.
+   */
+  readonly encryptionKey: kms.IKey;
+}
+
+/** What {@link DataLake} and an imported lake share: zone lookup, URIs and prefix-scoped grants. */
+abstract class DataLakeBase extends Construct implements IDataLake {
+  public abstract readonly encryptionKey: kms.IKey;
+
+  public abstract bucket(zone: DataLakeZone): s3.IBucket;
+
+  public s3Uri(zone: DataLakeZone, prefix?: string): string {
+    const p = plainPrefix(this, 'prefix', prefix);
+    return `s3://${this.bucket(zone).bucketName}/${p ? `${p}/` : ''}`;
+  }
+
+  public grantRead(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant {
+    return this.grantZone(grantee, zone, prefix, S3_READ_ACTIONS, ['kms:Decrypt']);
+  }
+
+  public grantWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant {
+    return this.grantZone(grantee, zone, prefix, S3_WRITE_ACTIONS, ['kms:Decrypt', 'kms:GenerateDataKey']);
+  }
+
+  public grantReadWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant {
+    return this.grantZone(grantee, zone, prefix, [...S3_READ_ACTIONS, ...S3_WRITE_ACTIONS], ['kms:Decrypt', 'kms:GenerateDataKey']);
+  }
+
+  private grantZone(
+    grantee: iam.IGrantable,
+    zone: DataLakeZone,
+    prefix: string | undefined,
+    objectActions: string[],
+    keyActions: string[],
+  ): iam.Grant {
+    const p = plainPrefix(this, 'prefix', prefix);
+    return grantPrefixes(grantee, {
+      bucket: this.bucket(zone),
+      prefixes: [p],
+      objectActions,
+      keyActions,
+      encryptionKey: this.encryptionKey,
+      reason: `Object keys under ${p ? `the prefix '${p}/'` : 'the zone'} are created at run time and cannot be listed in advance; the grant is limited to that prefix of the ${zone} zone.`,
+    });
+  }
+}
+
+/** A lake that exists already, imported by {@link DataLake.fromDataLakeAttributes}. */
+class ImportedDataLake extends DataLakeBase {
+  public readonly encryptionKey: kms.IKey;
+  private readonly zoneBuckets: Record<DataLakeZone, s3.IBucket>;
+
+  constructor(scope: Construct, id: string, attrs: DataLakeAttributes) {
+    super(scope, id);
+    this.encryptionKey = attrs.encryptionKey;
+    const zone = (zoneId: string, prop: string, bucketName?: string, bucketArn?: string): s3.IBucket => {
+      if ((bucketName === undefined) === (bucketArn === undefined)) {
+        throw invalidProp(this, `${prop}BucketName or ${prop}BucketArn`, 'must be given, one of the two', { bucketName, bucketArn });
+      }
+      return s3.Bucket.fromBucketAttributes(this, zoneId, { bucketName, bucketArn, encryptionKey: attrs.encryptionKey });
+    };
+    this.zoneBuckets = {
+      [DataLakeZone.RAW]: zone('Raw', 'raw', attrs.rawBucketName, attrs.rawBucketArn),
+      [DataLakeZone.CURATED]: zone('Curated', 'curated', attrs.curatedBucketName, attrs.curatedBucketArn),
+      [DataLakeZone.ARTIFACTS]: zone('Artifacts', 'artifacts', attrs.artifactsBucketName, attrs.artifactsBucketArn),
+    };
+  }
+
+  public bucket(zone: DataLakeZone): s3.IBucket {
+    return this.zoneBuckets[zone];
+  }
+}
+
+/**
  * An S3 data lake in three zones (raw, curated, artifacts), each its own bucket: SSE-KMS with a
  * customer-managed key and Bucket Keys, versioning, TLS only, no public access, ACLs disabled,
  * server access logs to a dedicated bucket, EventBridge notifications and lifecycle tiering.
  *
  * Access is granted per zone and prefix with `grantRead`, `grantWrite` and `grantReadWrite`.
  */
-export class DataLake extends Construct {
+export class DataLake extends DataLakeBase {
+  /**
+   * Imports an existing lake, so that the library's constructs can read and write it. Nothing is
+   * created: the buckets' policies, lifecycle and logging stay as they are.
+   */
+  public static fromDataLakeAttributes(scope: Construct, id: string, attrs: DataLakeAttributes): IDataLake {
+    return new ImportedDataLake(scope, id, attrs);
+  }
+
   /** The key that encrypts every zone. */
   public readonly encryptionKey: kms.IKey;
   /** The raw zone. */
@@ -174,48 +316,4 @@ export class DataLake extends Construct {
         return this.artifactsBucket;
     }
   }
-
-  /**
-   * The S3 URI of a zone, or of a prefix in it: `s3://<bucket>/<prefix>/`.
-   *
-   * @param prefix a key prefix such as `datasets/imagenet`; leading and trailing slashes are ignored
-   */
-  public s3Uri(zone: DataLakeZone, prefix?: string): string {
-    const p = plainPrefix(this, 'prefix', prefix);
-    return `s3://${this.bucket(zone).bucketName}/${p ? `${p}/` : ''}`;
-  }
-
-  /** Grants reading objects of a zone, under a prefix when one is given, and listing them. */
-  public grantRead(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant {
-    return this.grantZone(grantee, zone, prefix, S3_READ_ACTIONS, ['kms:Decrypt']);
-  }
-
-  /** Grants writing and deleting objects of a zone, under a prefix when one is given. */
-  public grantWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant {
-    return this.grantZone(grantee, zone, prefix, S3_WRITE_ACTIONS, ['kms:Decrypt', 'kms:GenerateDataKey']);
-  }
-
-  /** Grants reading, listing, writing and deleting objects of a zone, under a prefix when one is given. */
-  public grantReadWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant {
-    return this.grantZone(grantee, zone, prefix, [...S3_READ_ACTIONS, ...S3_WRITE_ACTIONS], ['kms:Decrypt', 'kms:GenerateDataKey']);
-  }
-
-  private grantZone(
-    grantee: iam.IGrantable,
-    zone: DataLakeZone,
-    prefix: string | undefined,
-    objectActions: string[],
-    keyActions: string[],
-  ): iam.Grant {
-    const p = plainPrefix(this, 'prefix', prefix);
-    return grantPrefixes(grantee, {
-      bucket: this.bucket(zone),
-      prefixes: [p],
-      objectActions,
-      keyActions,
-      encryptionKey: this.encryptionKey,
-      reason: `Object keys under ${p ? `the prefix '${p}/'` : 'the zone'} are created at run time and cannot be listed in advance; the grant is limited to that prefix of the ${zone} zone.`,
-    });
-  }
 }
-

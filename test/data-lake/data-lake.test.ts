@@ -210,3 +210,58 @@ describe('DataLake validation', () => {
     expect(make({ accessLogsRetentionDays: 90 })).toThrow(/^accessLogsRetentionDays must be an integer of at least 365, got 90/);
   });
 });
+
+describe('DataLake.fromDataLakeAttributes', () => {
+  const importLake = () => {
+    const stack = new Stack(testApp(), 'Team');
+    const key = kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    const lake = DataLake.fromDataLakeAttributes(stack, 'Lake', {
+      rawBucketName: 'team-raw',
+      curatedBucketArn: 'arn:aws:s3:::team-curated',
+      artifactsBucketName: 'team-artifacts',
+      encryptionKey: key,
+    });
+    return { stack, lake, key };
+  };
+
+  test('imports the zones by name or ARN and creates nothing', () => {
+    const { stack, lake } = importLake();
+    expect(stack.resolve(lake.bucket(DataLakeZone.RAW).bucketName)).toBe('team-raw');
+    expect(stack.resolve(lake.bucket(DataLakeZone.CURATED).bucketName)).toBe('team-curated');
+    expect(lake.s3Uri(DataLakeZone.ARTIFACTS, 'models/')).toBe('s3://team-artifacts/models/');
+    expect(Object.keys(Template.fromStack(stack).toJSON().Resources ?? {})).toEqual([]);
+  });
+
+  test('grants on an imported lake are scoped to the prefix and include the key', () => {
+    const { stack, lake } = importLake();
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('batch.amazonaws.com') });
+    lake.grantRead(role, DataLakeZone.CURATED, 'datasets/a');
+    const statements = Template.fromStack(stack).findResources('AWS::IAM::Policy');
+    const doc = JSON.stringify(Object.values(statements)[0]);
+    expect(doc).toContain('arn:aws:s3:::team-curated/datasets/a/*');
+    expect(doc).toContain('"s3:prefix":["datasets/a","datasets/a/*"]');
+    expect(doc).toContain('arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+  });
+
+  test('fails when a zone is given neither by name nor by ARN', () => {
+    const stack = new Stack(testApp(), 'Team');
+    const key = kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:111122223333:key/x');
+    expect(() =>
+      DataLake.fromDataLakeAttributes(stack, 'Lake', { rawBucketName: 'raw-1', curatedBucketName: 'curated-1', encryptionKey: key }),
+    ).toThrow(/artifactsBucketName or artifactsBucketArn must be given, one of the two, got \{\} \(at Team\/Lake\)/);
+  });
+
+  test('fails when a zone is given both by name and by ARN', () => {
+    const stack = new Stack(testApp(), 'Team');
+    const key = kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:111122223333:key/x');
+    expect(() =>
+      DataLake.fromDataLakeAttributes(stack, 'Lake', {
+        rawBucketName: 'r',
+        rawBucketArn: 'arn:aws:s3:::r',
+        curatedBucketName: 'c',
+        artifactsBucketName: 'a',
+        encryptionKey: key,
+      }),
+    ).toThrow(/rawBucketName or rawBucketArn must be given, one of the two/);
+  });
+});

@@ -1,0 +1,1 @@
+export { MlAtScaleError } from './errors';

@@ -1,0 +1,2 @@
+export * from './data-catalog';
+export * from './analytics-workgroup';
