@@ -3,7 +3,6 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -13,8 +12,8 @@ import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
 import { allowCloudWatchLogs, logRetention, validateStateMachineTimeout } from '../common/logging';
 import { acknowledgeWildcardResources, flattenCfnValue } from '../common/nag';
+import { runtimeCode } from '../common/runtime-assets';
 import { jsonataDescribe, jsonataString } from './jsonata';
-import { runtimeEntry } from './runtime-entry';
 
 const MIB = 1024 * 1024;
 /** Smallest and largest target shard size that the state machine accepts, in MiB. */
@@ -104,7 +103,7 @@ export interface DatasetSharderProps {
  * A Step Functions state machine validates its input, runs the plan function (which writes the list
  * of byte ranges to S3), fans out over the ranges with a Distributed Map (S3 JSON ItemReader, no
  * tolerated failures) that runs the shard function once per range, and ends with the finalize
- * function, which writes the manifest. The functions are bundled with esbuild at synth, run in the
+ * function, which writes the manifest. The functions ship pre-bundled in the package (no bundling at synth), run in the
  * VPC with reserved concurrency, X-Ray and an encrypted dead-letter queue, and may read only the
  * source prefix and write only the destination prefix.
  *
@@ -126,11 +125,11 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
   /** The default target shard size in bytes. */
   public readonly targetShardBytes: number;
   /** Lists the byte ranges of a run and writes them to S3. */
-  public readonly planFunction: nodejs.NodejsFunction;
+  public readonly planFunction: lambda.Function;
   /** Writes one shard. */
-  public readonly shardFunction: nodejs.NodejsFunction;
+  public readonly shardFunction: lambda.Function;
   /** Checks every shard and writes the manifest. */
-  public readonly finalizeFunction: nodejs.NodejsFunction;
+  public readonly finalizeFunction: lambda.Function;
   /** Log groups of the plan, shard and finalize functions. */
   public readonly planLogGroup: logs.LogGroup;
   public readonly shardLogGroup: logs.LogGroup;
@@ -221,9 +220,9 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
     this.connections = new ec2.Connections({ securityGroups: [this.securityGroup] });
 
     const fn = (fnId: string, entry: string, options: { memory: number; reserved: number; logGroup: logs.ILogGroup; description: string; env?: Record<string, string> }) => {
-      const f = new nodejs.NodejsFunction(this, fnId, {
-        entry: runtimeEntry(entry),
-        handler: 'handler',
+      const f = new lambda.Function(this, fnId, {
+        code: runtimeCode(`sharding-${entry}`),
+        handler: 'index.handler',
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
         description: options.description,
@@ -238,14 +237,6 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
         logGroup: options.logGroup,
         loggingFormat: lambda.LoggingFormat.JSON,
         environment: { NODE_OPTIONS: '--enable-source-maps', ...options.env },
-        bundling: {
-          forceDockerBundling: false,
-          minify: true,
-          sourceMap: true,
-          target: 'node24',
-          // The tested SDK version ships in the bundle instead of the one in the Lambda runtime.
-          externalModules: [],
-        },
       });
       // aws-cdk-lib grants sqs:SendMessage for the dead-letter queue; its KMS key needs a grant too.
       this.operationalKey.grant(f, 'kms:GenerateDataKey', 'kms:Decrypt');

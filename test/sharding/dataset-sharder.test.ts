@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -7,7 +6,6 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { DatasetSharder, DatasetSharderProps } from '../../lib';
-import { runtimeEntry } from '../../lib/sharding/runtime-entry';
 import { choose, definitionOf, evaluateAll, reachableStates } from '../pipeline/state-machine';
 import { nagFindings, testApp } from '../util/app';
 
@@ -334,21 +332,6 @@ describe('DatasetSharder with every option', () => {
       Roles: [{ Ref: Match.stringLikeRegexp('Starter') }],
       PolicyDocument: { Statement: [Match.objectLike({ Action: 'states:StartExecution' })] },
     });
-  });
-});
-
-describe('DatasetSharder runtime entries', () => {
-  test('resolves the handlers next to the sources', () => {
-    expect(runtimeEntry('plan')).toBe(path.join(__dirname, '..', '..', 'lib', 'sharding', 'runtime', 'plan.ts'));
-  });
-
-  test('resolves the shipped TypeScript handlers from the compiled package (dist/lib/sharding)', () => {
-    const dist = path.join(__dirname, '..', '..', 'dist', 'lib', 'sharding');
-    expect(runtimeEntry('shard', dist)).toBe(path.join(__dirname, '..', '..', 'lib', 'sharding', 'runtime', 'shard.ts'));
-  });
-
-  test('fails clearly when a handler is missing', () => {
-    expect(() => runtimeEntry('nope')).toThrow(/The sharder handler 'nope.ts' was not found; looked in .*runtime\/nope.ts/);
   });
 });
 
