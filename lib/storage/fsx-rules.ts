@@ -1,5 +1,5 @@
 import { Token, aws_fsx as fsx } from 'aws-cdk-lib';
-import { SCRATCH_BASELINE_MBPS_PER_TIB } from './storage-catalog';
+import { LUSTRE, SCRATCH_BASELINE_MBPS_PER_TIB } from './storage-catalog';
 import { invalidProp } from '../common/errors';
 
 /*
@@ -142,12 +142,12 @@ export function validCapacitiesGiB(
 /**
  * Baseline throughput of a file system, in MB/s: capacity in TiB times the per-unit throughput.
  *
- * SCRATCH types use their fixed 200 MB/s/TiB baseline. A TiB is 1024 GiB here; AWS's own worked
- * examples call 2400 GiB "2.4 TiB", which would claim 2.4% more than the binary unit, so this
- * errs on the side of not overstating throughput.
+ * SCRATCH types use their fixed 200 MB/s/TiB read baseline. The TiB is AWS's own: its worked example
+ * of `PerUnitStorageThroughput` calls 2,400 GiB "2.4 TiB" (50 MB/s/TiB yields 120 MB/s), so capacity
+ * is divided by 1000 (`LUSTRE.gibPerTiB` in storage-catalog.ts, with its source).
  *
  * @param perUnit the throughput tier, MB/s per TiB; ignored for SCRATCH types.
- * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/ssd-storage.html
+ * @see https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystemLustreConfiguration.html
  */
 export function throughputMBps(
   deploymentType: fsx.LustreDeploymentType,
@@ -156,7 +156,24 @@ export function throughputMBps(
 ): number {
   const perTiB = isScratch(deploymentType) ? SCRATCH_BASELINE_MBPS_PER_TIB : perUnit;
   if (perTiB === undefined) throw fail('perUnitStorageThroughput', `is required for ${deploymentType}`, perUnit);
-  return (capacityGiB * perTiB) / 1024;
+  return (capacityGiB * perTiB) / LUSTRE.gibPerTiB;
+}
+
+/**
+ * Write throughput of a file system, in MB/s: the rate at which first reads load files from S3
+ * through a data repository association. SCRATCH types write at half their read baseline
+ * (100 MB/s/TiB); PERSISTENT tiers provision read and write alike.
+ *
+ * @param perUnit the throughput tier, MB/s per TiB; ignored for SCRATCH types.
+ * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/ssd-storage.html
+ */
+export function writeThroughputMBps(
+  deploymentType: fsx.LustreDeploymentType,
+  capacityGiB: number,
+  perUnit?: number,
+): number {
+  if (isScratch(deploymentType)) return (capacityGiB * LUSTRE.scratchWriteMBpsPerTiB) / LUSTRE.gibPerTiB;
+  return throughputMBps(deploymentType, capacityGiB, perUnit);
 }
 
 /**
@@ -343,6 +360,11 @@ export class LustreRules {
   /** @see throughputMBps */
   public static throughputMBps(deploymentType: fsx.LustreDeploymentType, capacityGiB: number, perUnit?: number): number {
     return throughputMBps(deploymentType, capacityGiB, perUnit);
+  }
+
+  /** @see writeThroughputMBps */
+  public static writeThroughputMBps(deploymentType: fsx.LustreDeploymentType, capacityGiB: number, perUnit?: number): number {
+    return writeThroughputMBps(deploymentType, capacityGiB, perUnit);
   }
 
   /** @see validateLustreConfiguration */

@@ -16,7 +16,8 @@ import {
   validateLustreConfiguration,
 } from './fsx-rules';
 import { lustreMountCommands } from './mount-commands';
-import { demandMBps, sizeLustre, TrainingDemand } from './throughput-sizing';
+import { LUSTRE } from './storage-catalog';
+import { capacityForDatasetGiB, checkLustre, demandMBps, describeLimit, sizeLustre, SizingLimit, TrainingDemand } from './throughput-sizing';
 
 /**
  * One link between a directory of the file system and an S3 prefix: an
@@ -312,8 +313,8 @@ export class LustreCache extends Construct implements ec2.IConnectable {
     this.demandMBps = demandRate;
     const resolved = !Token.isUnresolved(capacity) && !Token.isUnresolved(perUnit);
     this.throughputMBps = resolved ? lustreThroughputMBps(deploymentType, capacity, perUnit) : Number.NaN;
-    if (resolved && demand && demandRate !== undefined && props.storageCapacityGiB !== undefined) {
-      this.warnIfShort(deploymentType, capacity, perUnit, demandRate, demand.datasetGiB);
+    if (resolved && demand && demandRate !== undefined) {
+      this.warnIfShort(deploymentType, capacity, perUnit, demand, demandRate, props.storageCapacityGiB === undefined);
     }
 
     // Network.
@@ -496,7 +497,8 @@ export class LustreCache extends Construct implements ec2.IConnectable {
     this.rethrow(() =>
       validateLustreConfiguration({ deploymentType, storageCapacityGiB: 1200, perUnitStorageThroughput: perUnit, throughputProp: 'perUnitStorageThroughputMBpsPerTiB' }),
     );
-    let capacityGiB = this.rethrow(() => nextValidCapacityGiB(deploymentType, Math.max(datasetGiB, (mbps * 1024) / perUnit)));
+    let capacityGiB = this.rethrow(() =>
+      nextValidCapacityGiB(deploymentType, Math.max(capacityForDatasetGiB(datasetGiB), (mbps * LUSTRE.gibPerTiB) / perUnit)));
     while (lustreThroughputMBps(deploymentType, capacityGiB, perUnit) < mbps) {
       capacityGiB = nextValidCapacityGiB(deploymentType, capacityGiB + 1);
     }
@@ -507,12 +509,15 @@ export class LustreCache extends Construct implements ec2.IConnectable {
     deploymentType: fsx.LustreDeploymentType,
     capacity: number,
     perUnit: number | undefined,
+    demand: TrainingDemand,
     demandRate: number,
-    datasetGiB: number,
+    sizedFromDemand: boolean,
   ): void {
+    // The same limits and arithmetic as recommendStorage (throughput-sizing.ts).
+    const fit = this.rethrow(() => checkLustre(demand, deploymentType, capacity, perUnit), 'demand.');
     const tier = perUnit === undefined ? deploymentType : `${deploymentType} at ${perUnit} MB/s/TiB`;
-    if (this.throughputMBps < demandRate) {
-      const needed = this.sizeFromDemand(deploymentType, demandRate, datasetGiB, perUnit);
+    if (!sizedFromDemand && this.throughputMBps < demandRate) {
+      const needed = this.sizeFromDemand(deploymentType, demandRate, demand.datasetGiB, perUnit);
       Validations.of(this).addWarning(
         'cdk-ml-at-scale:LustreThroughputShortfall',
         `storageCapacityGiB ${capacity} (${tier}) gives ${fmt(this.throughputMBps)} MB/s, ` +
@@ -520,11 +525,21 @@ export class LustreCache extends Construct implements ec2.IConnectable {
           `(GPUs wait for data). ${needed.capacityGiB} GiB would meet it; or omit storageCapacityGiB to size from the demand.`,
       );
     }
-    if (!Token.isUnresolved(datasetGiB) && capacity < datasetGiB) {
+    const other = fit.limits.filter((l) => l.limit !== SizingLimit.THROUGHPUT && l.demanded > l.available);
+    if (other.length > 0) {
+      Validations.of(this).addWarning(
+        'cdk-ml-at-scale:LustreDemandExceedsLimit',
+        `The demand cannot be served by any capacity of ${tier}: ` +
+          other.map((l) => `${describeLimit(l)}, short ${(l.demanded / l.available).toFixed(2)}x`).join('; ') +
+          '. A stall risk: stream samples from shards, or spread the GPUs over more instances (see recommendStorage).',
+      );
+    }
+    if (!sizedFromDemand && !Token.isUnresolved(demand.datasetGiB) && !fit.holdsDataset) {
       Validations.of(this).addWarning(
         'cdk-ml-at-scale:LustreDatasetLargerThanCapacity',
-        `storageCapacityGiB ${capacity} is smaller than the demand's dataset of ${fmt(datasetGiB)} GiB: ` +
-          'the file system fills before an epoch ends unless files are released.',
+        `storageCapacityGiB ${capacity} does not hold the demand's dataset of ${fmt(demand.datasetGiB)} GiB with ` +
+          `${LUSTRE.freeSpaceFraction * 100}% kept free (${fmt(capacityForDatasetGiB(demand.datasetGiB))} GiB): ` +
+          'a nearly full file system slows down, and fills before an epoch ends unless files are released.',
       );
     }
   }

@@ -162,10 +162,24 @@ export interface EfsElasticFigures {
   readonly perClientMiBps: number;
   /** Most that one file system can serve in reads, GiB/s (the low end of the published range). */
   readonly perFileSystemReadGiBps: number;
+  /** Read operations per second one file system serves by default (frequently accessed data, Elastic throughput). */
+  readonly readIops: number;
+  /** Read operations per second one file system can reach after a quota increase (10 times the default). */
+  readonly readIopsOnRequest: number;
+  /** The least that one read is metered (billed) as, KiB. */
+  readonly minimumMeteredReadKiB: number;
+  /** The most that one NFS read moves, KiB (the mount's `rsize`). */
+  readonly maxReadKiB: number;
   /** Where the prices come from. */
   readonly priceSource: CatalogSource;
   /** Where the throughput limits come from. */
   readonly throughputSource: CatalogSource;
+  /** Where the IOPS quota comes from. */
+  readonly iopsSource: CatalogSource;
+  /** Where the metering rule comes from. */
+  readonly meteringSource: CatalogSource;
+  /** Where the largest read comes from. */
+  readonly maxReadSource: CatalogSource;
 }
 
 /**
@@ -193,18 +207,55 @@ export const EFS_ELASTIC: EfsElasticFigures = {
     confirmed: true,
     note: 'Regional, Elastic: per-file-system read 20–60 GiBps, write 1–5 GiBps, per-client 1,500 MiBps.',
   },
+  readIops: 250_000,
+  readIopsOnRequest: 2_500_000,
+  minimumMeteredReadKiB: 32,
+  maxReadKiB: 1024,
+  iopsSource: {
+    url: 'https://docs.aws.amazon.com/efs/latest/ug/limits.html',
+    read: '2026-12-02',
+    confirmed: true,
+    note: '"Maximum IOPS per file system using Elastic throughput": frequently accessed data read 250,000, infrequently ' +
+      'accessed 90,000, write 50,000 by default; "You can request an increase of up to 10 times the default quota".',
+  },
+  meteringSource: {
+    url: 'https://repost.aws/articles/ARLxw4PqmeQK6VVrpGL4-jzA/how-do-i-estimate-elastic-throughput-mode-costs-for-amazon-elastic-file-system-amazon-efs',
+    read: '2026-12-02',
+    confirmed: true,
+    note: 'AWS re:Post article on Elastic throughput costs: "Data operations are metered in 1 KiB increments after the ' +
+      'first 32 KiB"; it points to https://docs.aws.amazon.com/efs/latest/ug/metered-sizes.html, whose throughput ' +
+      'section was not visible in what the search tool returned.',
+  },
+  maxReadSource: {
+    url: 'https://docs.aws.amazon.com/efs/latest/ug/mounting-fs-mount-cmd-general.html',
+    read: '2026-12-02',
+    confirmed: false,
+    note: 'rsize=1048576 is the mount option the EFS guide recommends; not re-read this time. A read of a file larger ' +
+      'than 1 MiB is counted as one operation per MiB.',
+  },
 };
 
 /** S3 Standard, read directly by the training instances. */
 export interface S3DirectFigures {
   /** S3 Standard storage, first 50 TB, USD per GB-month. */
   readonly storageUsdPerGBMonth: number;
-  /** What one instance can stream from S3 with many parallel connections, Gb/s. */
+  /**
+   * What one instance can read over its network, Gb/s: from S3 with many parallel connections, and the
+   * figure this model also uses for an FSx for Lustre client (TCP over ENA, without EFA).
+   */
   readonly perInstanceGbps: number;
+  /** GET/HEAD (read) requests per second that one partitioned prefix serves. */
+  readonly readRequestsPerSecondPerPrefix: number;
+  /** GET (read) requests, USD per 1,000 (S3 Standard). */
+  readonly readRequestUsdPer1000: number;
   /** Where the price comes from. */
   readonly priceSource: CatalogSource;
   /** Where the throughput figure comes from. */
   readonly throughputSource: CatalogSource;
+  /** Where the request rate comes from. */
+  readonly requestRateSource: CatalogSource;
+  /** Where the GET price comes from. */
+  readonly requestPriceSource: CatalogSource;
 }
 
 /**
@@ -221,11 +272,142 @@ export const S3_DIRECT: S3DirectFigures = {
     confirmed: false,
     note: 'S3 Standard first 50 TB $0.023/GB-month, seen in a third-party summary citing the AWS page.',
   },
+  readRequestsPerSecondPerPrefix: 5500,
+  readRequestUsdPer1000: 0.0004,
   throughputSource: {
     url: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html',
-    read: READ,
+    read: '2026-12-02',
+    confirmed: true,
+    note: '"single-instance transfer rates that maximize the network interface use for their Amazon EC2 instance, which ' +
+      'can be up to 100 Gb/s on a single instance" (read on the docs.amazonaws.cn mirror of the same page). Not an ' +
+      'FSx page: for an FSx client the same figure is an assumption (EFA-enabled file systems and instances go further).',
+  },
+  requestRateSource: {
+    url: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html',
+    read: '2026-12-02',
+    confirmed: true,
+    note: '"at least 3,500 PUT/COPY/POST/DELETE or 5,500 GET/HEAD requests per second per partitioned prefix. There are ' +
+      'no limits to the number of prefixes in a bucket." S3 partitions a prefix as the rate grows (503 Slow Down meanwhile).',
+  },
+  requestPriceSource: {
+    url: 'https://aws.amazon.com/s3/pricing/',
+    read: '2026-12-02',
     confirmed: false,
-    note: 'Up to 100 Gb/s per instance with parallel requests (S3 performance guidelines); not re-read this time.',
+    note: 'S3 Standard GET $0.0004 per 1,000 requests (us-east-1) as last known; the pricing table is rendered by a ' +
+      'script and its figures were not in what the search tool returned.',
+  },
+};
+
+/** FSx for Lustre figures that do not depend on the offering. */
+export interface LustreFigures {
+  /**
+   * GiB in one "TiB" of AWS's throughput arithmetic: throughput = capacity / this x per-unit throughput.
+   */
+  readonly gibPerTiB: number;
+  /** Share of the capacity kept free, so that storage targets never run nearly full. */
+  readonly freeSpaceFraction: number;
+  /** The default account quota of FSx for Lustre storage in us-east-1, GiB (all file systems together). */
+  readonly defaultStorageQuotaGiB: number;
+  /** Hours in the month that monthly prices are quoted for. */
+  readonly hoursPerMonth: number;
+  /** Write throughput of SCRATCH_2 per TiB, MB/s: the rate at which a first read loads from S3. */
+  readonly scratchWriteMBpsPerTiB: number;
+  /** S3 GET requests one imported file costs when its content is first read (lazy load). */
+  readonly importGetsPerFile: number;
+  /** File opens per second one file system without a metadata configuration serves (SCRATCH_2, PERSISTENT_1). */
+  readonly fileOpensPerSecondSingleMdt: number;
+  /** The most Metadata IOPS a PERSISTENT_2 SSD file system can provision. */
+  readonly maxMetadataIops: number;
+  /** File opens per second that one Metadata IOPS supports. */
+  readonly fileOpensPerMetadataIops: number;
+  /** Where the arithmetic comes from. */
+  readonly arithmeticSource: CatalogSource;
+  /** Where the free-space rule comes from. */
+  readonly freeSpaceSource: CatalogSource;
+  /** Where the quota comes from. */
+  readonly quotaSource: CatalogSource;
+  /** Where the billing period comes from. */
+  readonly billingSource: CatalogSource;
+  /** Where the write throughput and the lazy load come from. */
+  readonly lazyLoadSource: CatalogSource;
+  /** Where the metadata figures come from. */
+  readonly metadataSource: CatalogSource;
+  /** Where the figure for file systems without a metadata configuration comes from. */
+  readonly singleMdtSource: CatalogSource;
+}
+
+/**
+ * FSx for Lustre figures that apply to every offering.
+ * @see https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystemLustreConfiguration.html
+ */
+export const LUSTRE: LustreFigures = {
+  gibPerTiB: 1000,
+  freeSpaceFraction: 0.1,
+  defaultStorageQuotaGiB: 100_800,
+  hoursPerMonth: 730,
+  scratchWriteMBpsPerTiB: 100,
+  importGetsPerFile: 1,
+  fileOpensPerSecondSingleMdt: 24_000,
+  maxMetadataIops: 192_000,
+  fileOpensPerMetadataIops: 2,
+  arithmeticSource: {
+    url: 'https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystemLustreConfiguration.html',
+    read: '2026-12-02',
+    confirmed: true,
+    note: 'PerUnitStorageThroughput: "File system throughput capacity is calculated by multiplying file system storage ' +
+      'capacity (TiB) by the PerUnitStorageThroughput (MB/s/TiB). For a 2.4-TiB file system, provisioning 50 MB/s/TiB ' +
+      'of PerUnitStorageThroughput yields 120 MB/s" (read on the AWS SDK for Kotlin reference, docs.aws.amazon.com, ' +
+      'which carries the API text): 2,400 GiB counts as 2.4 TiB. An older revision of the performance page ' +
+      '(awsdocs/amazon-fsx-lustre-user-guide, performance.md) gave 4.8 TiB x 50 = 234 MB/s, the binary unit; the ' +
+      'API reference is current and is followed here.',
+  },
+  freeSpaceSource: {
+    url: 'https://docs.aws.amazon.com/fsx/latest/LustreGuide/managing-storage-capacity.html',
+    read: '2026-12-02',
+    confirmed: false,
+    note: 'No AWS page read gives a figure. 10% free matches LustreCache\'s free-capacity alarm default: a nearly full ' +
+      'Lustre storage target slows writes and the lazy load, and fails them when full.',
+  },
+  quotaSource: {
+    url: 'https://docs.aws.amazon.com/fsx/latest/LustreGuide/limits.html',
+    read: '2026-12-02',
+    confirmed: true,
+    note: 'Read in an older revision (awsdocs/amazon-fsx-lustre-user-guide, limits.md): "Total storage for all file ' +
+      'systems", US East (N. Virginia) 100,800 GiB by default, "can be increased up to petabytes". No per-file-system ' +
+      'maximum is documented there, so the model caps nothing: it notes when a size needs a quota increase.',
+  },
+  billingSource: {
+    url: 'https://aws.amazon.com/fsx/lustre/pricing/',
+    read: '2026-12-02',
+    confirmed: true,
+    note: '"While pricing is quoted on a monthly basis, your usage is prorated by the second." The 730 hours of a ' +
+      'month are the usual AWS convention, not read on the page (confirmed for the proration only).',
+  },
+  lazyLoadSource: {
+    url: 'https://docs.aws.amazon.com/fsx/latest/LustreGuide/ssd-storage.html',
+    read: '2026-12-02',
+    confirmed: false,
+    note: 'SCRATCH_2 disk throughput "200 (read) 100 (write)" MB/s/TiB is confirmed on the page; PERSISTENT types ' +
+      'provision "read and write throughput" per TiB (API reference). That a first read of an imported file loads ' +
+      'it from S3 at the write rate with one GET per file is this model\'s assumption; large files may be fetched ' +
+      'in several ranged GETs.',
+  },
+  metadataSource: {
+    url: 'https://docs.aws.amazon.com/fsx/latest/LustreGuide/managing-metadata-performance.html',
+    read: '2026-12-02',
+    confirmed: false,
+    note: 'Confirmed: "The number of provisioned Metadata IOPS determines the maximum rate of metadata operations"; ' +
+      'PERSISTENT_2 SSD Metadata IOPS are 1500, 3000, 6000, 12000 and multiples of 12000 up to 192000 ' +
+      '(API_CreateFileSystemLustreMetadataConfiguration). Not confirmed: 2 file opens per Metadata IOPS (the table ' +
+      'of operations per IOPS was not in what the search tool returned). Metadata IOPS beyond what AUTOMATIC mode ' +
+      'provisions are priced separately, and that price is not counted.',
+  },
+  singleMdtSource: {
+    url: 'https://docs.aws.amazon.com/fsx/latest/LustreGuide/performance.html',
+    read: '2026-12-02',
+    confirmed: false,
+    note: 'SCRATCH_2 and PERSISTENT_1 have one metadata target and no metadata configuration; no AWS page read gives ' +
+      'their metadata rate. Assumed equal to a PERSISTENT_2 file system at 12,000 Metadata IOPS (one MDT).',
   },
 };
 
@@ -240,6 +422,8 @@ export class StorageCatalog {
   public static readonly EFS_ELASTIC: EfsElasticFigures = EFS_ELASTIC;
   /** @see S3_DIRECT */
   public static readonly S3_DIRECT: S3DirectFigures = S3_DIRECT;
+  /** @see LUSTRE */
+  public static readonly LUSTRE: LustreFigures = LUSTRE;
 
   private constructor() {}
 }

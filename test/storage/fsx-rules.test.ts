@@ -204,10 +204,12 @@ describe('storage configuration: examples', () => {
     expect(() => validateLustreConfiguration({ deploymentType: PERSISTENT_1, storageType: HDD, perUnitStorageThroughput: perUnit, storageCapacityGiB: 1 })).not.toThrow();
   });
 
-  test('throughput is capacity in TiB (1024 GiB) times the per-unit throughput; SCRATCH is 200 MB/s/TiB', () => {
-    expect(throughputMBps(PERSISTENT_2, 2048, 1000)).toBe(2000);
-    expect(throughputMBps(SCRATCH_2, 1024)).toBe(200);
-    expect(throughputMBps(SCRATCH_2, 1024, 1000)).toBe(200);
+  test('throughput is capacity in AWS\'s TiB (2,400 GiB is 2.4 TiB) times the per-unit throughput; SCRATCH is 200 MB/s/TiB', () => {
+    // AWS's own example: "For a 2.4-TiB file system, provisioning 50 MB/s/TiB ... yields 120 MB/s".
+    expect(throughputMBps(PERSISTENT_1, 2400, 50)).toBe(120);
+    expect(throughputMBps(PERSISTENT_2, 2400, 1000)).toBe(2400);
+    expect(throughputMBps(SCRATCH_2, 1200)).toBe(240);
+    expect(throughputMBps(SCRATCH_2, 1200, 1000)).toBe(240);
     expect(() => throughputMBps(PERSISTENT_1, 1200)).toThrow('perUnitStorageThroughput is required for PERSISTENT_1, got undefined');
   });
 
@@ -315,7 +317,9 @@ describe('LustreRules (the jsii facade)', () => {
     expect(LustreRules.perUnitThroughputOptions(PERSISTENT_2)).toEqual([125, 250, 500, 1000]);
     expect(LustreRules.isValidStorageCapacity(SCRATCH_2, 4800)).toBe(true);
     expect(LustreRules.nextValidCapacityGiB(SCRATCH_1, 2401)).toBe(3600);
-    expect(LustreRules.throughputMBps(PERSISTENT_2, 1024, 500)).toBe(500);
+    expect(LustreRules.throughputMBps(PERSISTENT_2, 1200, 500)).toBe(600);
+    expect(LustreRules.writeThroughputMBps(SCRATCH_2, 1200)).toBe(120);
+    expect(LustreRules.writeThroughputMBps(PERSISTENT_2, 1200, 500)).toBe(600);
     expect(() => LustreRules.validateConfiguration({ deploymentType: PERSISTENT_2, storageCapacityGiB: 3000, perUnitStorageThroughput: 125 }))
       .toThrow('storageCapacityGiB must be 1200, 2400 or a multiple of 2400 for PERSISTENT_2, got 3000');
     expect(() => LustreRules.validateDataRepositoryAssociations(PERSISTENT_1, ['/a'])).toThrow(/fileSystemTypeVersion must be 2.12 or newer/);

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
-import { StorageKind, StorageRecommendation, TrainingDemand, describeLustre, recommendStorage } from '../throughput-sizing';
+import {
+  FileSystemLifecycle, ReadPattern, StorageKind, StorageRecommendation, TrainingDemand, describeLimit, describeLustre, describeOption, recommendStorage,
+} from '../throughput-sizing';
 
 /*
  * The logic of `npm run sizing`, kept out of scripts/sizing.ts so that tests can call it
@@ -19,6 +21,10 @@ Options:
   --epochs N                times the dataset is read per run (integer, default 1)
   --gpus-per-instance N     GPUs per instance (integer, default 8)
   --runs-per-month N        training runs per month (default 1)
+  --read-pattern P          objects (one object or file per sample, the default) or shards
+  --shard-size-mib N        shard size with --read-pattern shards (default 64)
+  --s3-prefixes N           partitioned S3 prefixes the data is spread over (integer, default 1)
+  --fs-hours-per-month N    hours a month a kept FSx file system exists (default 730)
   --help                    show this help`;
 
 /** Bad command-line arguments: the message is for the user, and the exit code is 2. */
@@ -32,7 +38,11 @@ const NUMERIC_FLAGS: Record<string, { field: keyof TrainingDemand; integer: bool
   'epochs': { field: 'epochs', integer: true },
   'gpus-per-instance': { field: 'gpusPerInstance', integer: true },
   'runs-per-month': { field: 'trainingRunsPerMonth', integer: false },
+  'shard-size-mib': { field: 'shardSizeMiB', integer: false },
+  's3-prefixes': { field: 's3Prefixes', integer: true },
+  'fs-hours-per-month': { field: 'fileSystemHoursPerMonth', integer: false },
 };
+const READ_PATTERNS: Record<string, ReadPattern> = { objects: ReadPattern.OBJECT_PER_SAMPLE, shards: ReadPattern.SHARDS };
 const REQUIRED = ['gpus', 'samples-per-second', 'bytes-per-sample', 'dataset-gib'];
 
 /** What the command line asked for: a demand, or the help text. */
@@ -59,7 +69,8 @@ export function parseSizingArgs(argv: string[]): ParsedSizingArgs {
       allowPositionals: false,
       options: {
         ...Object.fromEntries(Object.keys(NUMERIC_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
-        help: { type: 'boolean', short: 'h' },
+        'read-pattern': { type: 'string' },
+        'help': { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -67,7 +78,12 @@ export function parseSizingArgs(argv: string[]): ParsedSizingArgs {
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help === true) return { help: true };
-  const demand: Record<string, number> = {};
+  const demand: Record<string, number | string> = {};
+  const pattern = values['read-pattern'];
+  if (typeof pattern === 'string') {
+    if (!(pattern in READ_PATTERNS)) throw new UsageError(`--read-pattern must be objects or shards, got '${pattern}'`);
+    demand.readPattern = READ_PATTERNS[pattern];
+  }
   for (const [flag, { field, integer }] of Object.entries(NUMERIC_FLAGS)) {
     const raw = values[flag];
     if (typeof raw !== 'string') continue;
@@ -90,9 +106,13 @@ function num(n: number): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: 0 });
 }
 
+function factor(n: number): string {
+  return `${n.toLocaleString('en-US', { maximumFractionDigits: 2, minimumFractionDigits: 2 })}x`;
+}
+
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd()).join('\n');
+  return rows.map((r) => r.map((cell, c) => (c === 0 || c === r.length - 1 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd()).join('\n');
 }
 
 const KIND_LABEL: Record<StorageKind, string> = {
@@ -101,28 +121,37 @@ const KIND_LABEL: Record<StorageKind, string> = {
   [StorageKind.FSX_LUSTRE]: 'FSx for Lustre',
 };
 
-/** Renders a recommendation as a plain-text report with its runners-up. */
+const LIFECYCLE_LABEL: Record<FileSystemLifecycle, string> = {
+  [FileSystemLifecycle.KEPT]: 'kept',
+  [FileSystemLifecycle.PER_RUN]: 'created per run',
+};
+
+/** Renders a recommendation as a plain-text report with every option, whether it fits, and why. */
 export function formatRecommendation(rec: StorageRecommendation): string {
   const chosen = rec.lustre ? `${KIND_LABEL[rec.storage]}, ${describeLustre(rec.lustre)}` : KIND_LABEL[rec.storage];
+  const top = rec.options[0];
   const summary: string[][] = [
-    ['Recommendation', chosen],
+    ['Recommendation', rec.fits ? chosen : `${chosen} (DOES NOT FIT)`],
     ...(rec.lustre
       ? [['Storage capacity', `${num(rec.lustre.storageCapacityGiB)} GiB`],
-        ['Per-unit throughput', rec.lustre.perUnitStorageThroughput === undefined ? '- (fixed on SCRATCH)' : `${rec.lustre.perUnitStorageThroughput} MB/s/TiB`]]
+        ['Per-unit throughput', rec.lustre.perUnitStorageThroughput === undefined ? '- (fixed on SCRATCH)' : `${rec.lustre.perUnitStorageThroughput} MB/s/TiB`],
+        ['Lifecycle', `${LIFECYCLE_LABEL[rec.lifecycle!]} (${top.runHours.toFixed(2)} h a run)`]]
       : []),
-    ['Demand', `${num(rec.demandMBps)} MB/s (${num(rec.perInstanceDemandMBps)} MB/s per instance)`],
+    ['Demand', `${num(rec.demandMBps)} MB/s (${num(rec.perInstanceDemandMBps)} MB/s per instance), ${num(rec.requestsPerSecond)} requests/s`],
     ['Achieved', `${num(rec.achievedMBps)} MB/s`],
     ['Headroom', `${num(rec.headroomMBps)} MB/s (${rec.headroomPercent.toFixed(1)}%)`],
-    ['Monthly cost', `${money(rec.monthlyCostUsd)} (us-east-1, incl. the S3 copy)`],
+    ['Binding limit', `${describeLimit(top.limits.find((l) => l.limit === rec.bindingLimit)!)} (${factor(rec.shortfallFactor)})`],
+    ['Monthly cost', `${money(rec.monthlyCostUsd)} (us-east-1, incl. the S3 copy and requests)`],
   ];
   const options: string[][] = [
-    ['Option', 'Capacity GiB', 'MB/s', 'Monthly', 'Fits'],
+    ['Option', 'Capacity GiB', 'MB/s', 'Monthly', 'Fits', 'Binding limit'],
     ...rec.options.map((o) => [
       o.lustre ? `FSx ${describeLustre(o.lustre)}` : KIND_LABEL[o.storage],
       o.lustre ? num(o.lustre.storageCapacityGiB) : '-',
       num(o.achievedMBps),
       money(o.monthlyCostUsd),
       o.feasible ? 'yes' : 'no',
+      `${o.bindingLimit} ${factor(o.shortfallFactor)}`,
     ]),
   ];
   const width = summary.reduce((w, [k]) => Math.max(w, k.length), 0);
@@ -133,7 +162,11 @@ export function formatRecommendation(rec: StorageRecommendation): string {
     '',
     table(options),
     '',
-    'Prices and throughput figures: lib/storage/storage-catalog.ts (each with its source).',
+    ...rec.options.slice(0, 3).map((o) => `${describeOption(o)}: ${o.note}.`),
+    '',
+    'Assumptions:',
+    ...rec.assumptions.map((a) => `- ${a}.`),
+    'Prices and figures: lib/storage/storage-catalog.ts (each with its source; some unconfirmed).',
   ].join('\n');
 }
 
