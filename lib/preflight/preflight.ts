@@ -49,7 +49,8 @@ export function formatPreflightReport(report: PreflightReport): string {
   lines.push('');
   lines.push('Why:');
   for (const c of report.checks) {
-    lines.push(`  ${c.need.quotaName}: ${c.need.needed} ${c.need.unit}${c.need.neededAtMaximum !== undefined ? ` (up to ${c.need.neededAtMaximum})` : ''}`);
+    const unit = c.need.unit === 'resources' ? '' : ` ${c.need.unit}`;
+    lines.push(`  ${c.need.quotaName}: ${c.need.needed}${unit}${c.need.neededAtMaximum !== undefined ? ` (up to ${c.need.neededAtMaximum})` : ''}`);
     for (const reason of c.need.reasons) lines.push(`    - ${reason}`);
     if (c.note) lines.push(`    note: ${c.note}`);
   }
