@@ -12,7 +12,9 @@
  * - VPC: https://docs.aws.amazon.com/general/latest/gr/vpc-service.html (VPCs per Region 5, internet
  *   gateways per Region 5, NAT gateways per Availability Zone 5, gateway endpoints per Region 20) and
  *   https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-limits-endpoints.html (interface and Gateway
- *   Load Balancer endpoints per VPC 50); Elastic IP addresses per Region 5 (`ec2` L-0263D0A3).
+ *   Load Balancer endpoints per VPC 50); Elastic IP addresses per Region 5 (`ec2` L-0263D0A3),
+ *   https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html and
+ *   https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/elastic-ip-addresses-eip.html.
  * - Lambda: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html (concurrent executions,
  *   1000, "new accounts have reduced concurrency and memory quotas") and
  *   https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html (at least 100 stay unreserved).
