@@ -95,7 +95,7 @@ const pipelineSchema = z.strictObject({
     .default(''),
   targetShardSizeMiB: int(1, 5120).default(64),
   maxConcurrency: int(1, 10000).default(40),
-  /** Omitted: maxConcurrency. */
+  /** Omitted: no reserved concurrency (opt-in; it needs Lambda quota room, see the README). */
   shardReservedConcurrency: int(1).optional(),
   /** Start a training run for every object that lands under sourcePrefix (each one launches GPU jobs). */
   triggerOnNewData: z.boolean({ error: 'must be true or false' }).default(false),

@@ -60,13 +60,20 @@ export interface DatasetSharderProps {
    */
   readonly maxConcurrency?: number;
   /**
-   * Reserved concurrency of the shard function. Below `maxConcurrency`, invocations are throttled and retried.
-   * @default - `maxConcurrency`
+   * Reserved concurrency of the shard function (opt-in). Below `maxConcurrency`, invocations are throttled and retried.
+   *
+   * Reserving needs room in the account: Lambda keeps at least 100 executions unreserved, so the
+   * account's concurrency quota (Service Quotas `lambda` L-B99A9384) must exceed everything reserved
+   * in the Region by 100. New accounts often start at 10, where any reservation fails the deploy.
+   * `npm run preflight` checks it.
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+   * @default - none: the function draws on the account's unreserved pool, and `maxConcurrency` bounds it
    */
   readonly shardReservedConcurrency?: number;
   /**
-   * Reserved concurrency of the plan and the finalize function each: how many runs can plan or finalize at once.
-   * @default 5
+   * Reserved concurrency of the plan and the finalize function each (opt-in): how many runs can plan or
+   * finalize at once. Needs the same quota room as `shardReservedConcurrency`.
+   * @default - none: the functions draw on the account's unreserved pool
    */
   readonly controlReservedConcurrency?: number;
   /**
@@ -104,7 +111,7 @@ export interface DatasetSharderProps {
  * of byte ranges to S3), fans out over the ranges with a Distributed Map (S3 JSON ItemReader, no
  * tolerated failures) that runs the shard function once per range, and ends with the finalize
  * function, which writes the manifest. The functions ship pre-bundled in the package (no bundling at synth), run in the
- * VPC with reserved concurrency, X-Ray and an encrypted dead-letter queue, and may read only the
+ * VPC with X-Ray and an encrypted dead-letter queue (reserved concurrency only when asked), and may read only the
  * source prefix and write only the destination prefix.
  *
  * Execution input:
@@ -151,8 +158,8 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
     super(scope, id);
     const shardMiB = props.targetShardSizeMiB ?? 64;
     const maxConcurrency = props.maxConcurrency ?? 40;
-    const shardReserved = props.shardReservedConcurrency ?? maxConcurrency;
-    const controlReserved = props.controlReservedConcurrency ?? 5;
+    const shardReserved = props.shardReservedConcurrency;
+    const controlReserved = props.controlReservedConcurrency;
     const shardMemory = props.shardMemoryMiB ?? 1769;
     const timeout = props.timeout ?? Duration.hours(12);
     validateNumber(this, 'targetShardSizeMiB', shardMiB, { integer: true, min: MIN_SHARD_MIB, max: MAX_SHARD_MIB });
@@ -162,7 +169,7 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
     validateNumber(this, 'shardMemoryMiB', shardMemory, { integer: true, min: 512, max: 10240 });
     validateStateMachineTimeout(this, 'timeout', timeout);
     const retention = logRetention(this, 'logRetention', props.logRetention);
-    if (!Token.isUnresolved(shardReserved) && !Token.isUnresolved(maxConcurrency) && shardReserved < maxConcurrency) {
+    if (shardReserved !== undefined && !Token.isUnresolved(shardReserved) && !Token.isUnresolved(maxConcurrency) && shardReserved < maxConcurrency) {
       Validations.of(this).addWarning(
         'cdk-ml-at-scale:ShardThrottling',
         `shardReservedConcurrency (${shardReserved}) is below maxConcurrency (${maxConcurrency}): shard invocations will be throttled and retried.`,
@@ -219,7 +226,7 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
     this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs (S3 gateway endpoint, interface endpoints or NAT)');
     this.connections = new ec2.Connections({ securityGroups: [this.securityGroup] });
 
-    const fn = (fnId: string, entry: string, options: { memory: number; reserved: number; logGroup: logs.ILogGroup; description: string; env?: Record<string, string> }) => {
+    const fn = (fnId: string, entry: string, options: { memory: number; reserved?: number; logGroup: logs.ILogGroup; description: string; env?: Record<string, string> }) => {
       const f = new lambda.Function(this, fnId, {
         code: runtimeCode(`sharding-${entry}`),
         handler: 'index.handler',
@@ -495,8 +502,8 @@ function VALID_FORMAT(f: string): string {
 }
 
 /**
- * Reserved concurrency throttles a function on purpose; a throttled invocation is retried with
- * backoff and jitter rather than failing the run.
+ * Reserved concurrency, or a full account pool, throttles a function; a throttled invocation is
+ * retried with backoff and jitter rather than failing the run.
  */
 function addThrottleRetry(task: tasks.LambdaInvoke): void {
   task.addRetry({

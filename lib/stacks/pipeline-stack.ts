@@ -34,8 +34,8 @@ export interface PipelineStackProps extends StackProps {
    */
   readonly maxConcurrency?: number;
   /**
-   * Reserved concurrency of the shard function.
-   * @default - `maxConcurrency`
+   * Reserved concurrency of the shard function (opt-in; needs the quota room described on the sharder).
+   * @default - none
    */
   readonly shardReservedConcurrency?: number;
   /**
