@@ -1,0 +1,2 @@
+export * from './cost-catalog';
+export * from './at-rest-cost';
