@@ -7,8 +7,9 @@ import { AT_REST_PRICES, AtRestPrice, HOURS_PER_MONTH, NOTEBOOK_INSTANCE_HOUR_US
 export interface StackTemplate {
   /** The stack's name (or artifact id). */
   readonly stackName: string;
-  /** The template, as parsed JSON. */
-  readonly template: { readonly Resources?: Record<string, { readonly Type: string; readonly Properties?: Record<string, unknown> }> };
+  /** The template, as parsed JSON (`Resources` is read). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed template is JSON of any shape (jsii allows no `unknown` maps)
+  readonly template: { [key: string]: any };
 }
 
 /** One resource that costs money while nothing trains. */
@@ -37,6 +38,18 @@ export interface UsageOnlyResources {
   readonly chargedFor: string;
 }
 
+/** A resource that charges at rest but that the catalog cannot price. */
+export interface UnpricedResource {
+  /** The stack that holds the resource. */
+  readonly stackName: string;
+  /** The resource's logical id. */
+  readonly logicalId: string;
+  /** The CloudFormation type. */
+  readonly resourceType: string;
+  /** Why it has no price. */
+  readonly why: string;
+}
+
 /** What `npm run cost` reports. */
 export interface AtRestCostReport {
   /** Every resource with an at-rest charge, in stack and logical-id order. */
@@ -44,7 +57,7 @@ export interface AtRestCostReport {
   /** Resources charged only by use or by the data they hold: not in the total. */
   readonly usageOnly: UsageOnlyResources[];
   /** Resources that cost money at rest but that the catalog cannot price: named, never silently left out. */
-  readonly unpriced: { readonly stackName: string; readonly logicalId: string; readonly resourceType: string; readonly why: string }[];
+  readonly unpriced: UnpricedResource[];
   /** The sum of `lines`, USD per month. */
   readonly totalMonthlyUsd: number;
 }
@@ -83,10 +96,11 @@ const round2 = (usd: number) => Math.round(usd * 100) / 100;
  */
 export function atRestCost(stacks: StackTemplate[]): AtRestCostReport {
   const lines: CostLine[] = [];
-  const unpriced: AtRestCostReport['unpriced'][number][] = [];
+  const unpriced: UnpricedResource[] = [];
   const usage = new Map<string, number>();
   for (const { stackName, template } of stacks) {
-    for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+    const resources = (template.Resources ?? {}) as Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+    for (const [logicalId, resource] of Object.entries(resources)) {
       const props = resource.Properties ?? {};
       const add = (basis: string, monthlyUsd: number, source: CatalogSource) =>
         lines.push({ stackName, logicalId, resourceType: resource.Type, basis, monthlyUsd: round2(monthlyUsd), source });
