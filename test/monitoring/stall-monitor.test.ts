@@ -13,6 +13,7 @@ function fixture() {
     vpcId: 'vpc-1',
     availabilityZones: ['eu-west-1a', 'eu-west-1b'],
     privateSubnetIds: ['subnet-1', 'subnet-2'],
+    privateSubnetRouteTableIds: ['rtb-1', 'rtb-2'],
     vpcCidrBlock: '10.0.0.0/16',
   });
   const cluster = new TrainingCluster(stack, 'Cluster', { vpc });
