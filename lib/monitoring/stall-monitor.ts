@@ -21,21 +21,8 @@ import { TrainingCluster } from '../training/training-cluster';
 const DEFAULT_QUEUE_METRICS_NAMESPACE = 'CdkMlAtScale/Batch';
 const FIVE_MINUTES = Duration.minutes(5);
 
-/** Properties of a {@link StallMonitor}. */
-export interface StallMonitorProps {
-  /** The training cluster whose GPUs and queues are watched. */
-  readonly cluster: TrainingCluster;
-  /**
-   * The file system that feeds the GPUs. Without one there is no "GPUs starved" alarm: low GPU
-   * utilisation alone cannot tell a stall from a job that computes little.
-   * @default - no file system panels and no stall alarm
-   */
-  readonly lustre?: LustreCache;
-  /**
-   * The pipeline whose failed executions alarm.
-   * @default - no pipeline panel or alarm
-   */
-  readonly pipeline?: sfn.IStateMachine;
+/** What a {@link StallMonitor} can be told, besides what it watches (the option bag a stack takes). */
+export interface StallMonitorOptions {
   /**
    * The topic that every alarm notifies.
    * @default - a new topic encrypted with `encryptionKey`
@@ -82,6 +69,23 @@ export interface StallMonitorProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Properties of a {@link StallMonitor}: what it watches, and its options. */
+export interface StallMonitorProps extends StallMonitorOptions {
+  /** The training cluster whose GPUs and queues are watched. */
+  readonly cluster: TrainingCluster;
+  /**
+   * The file system that feeds the GPUs. Without one there is no "GPUs starved" alarm: low GPU
+   * utilisation alone cannot tell a stall from a job that computes little.
+   * @default - no file system panels and no stall alarm
+   */
+  readonly lustre?: LustreCache;
+  /**
+   * The pipeline whose failed executions alarm.
+   * @default - no pipeline panel or alarm
+   */
+  readonly pipeline?: sfn.IStateMachine;
 }
 
 /**
