@@ -7,6 +7,7 @@
  * value at a time with `-c ml-at-scale.network.natGateways=0`.
  */
 import { z } from 'zod';
+import { applyPreset, PRESETS } from './presets';
 
 /** The context key that holds the configuration. */
 export const CONFIG_KEY = 'ml-at-scale';
@@ -103,6 +104,8 @@ const pipelineSchema = z.strictObject({
 
 /** The schema of the whole configuration. */
 export const configSchema = z.strictObject({
+  /** A stage preset (`dev` or `prod`, bin/presets.ts) under the rest of the configuration; omitted: none. */
+  preset: z.enum(Object.keys(PRESETS) as [string, ...string[]], { error: `must be one of ${Object.keys(PRESETS).map((p) => `'${p}'`).join(', ')}` }).optional(),
   /** Prefix of every stack name: `<prefix>-Network`, `<prefix>-DataLake`, ... */
   stackPrefix: z
     .string()
@@ -145,7 +148,7 @@ export function loadConfig(context: Record<string, unknown>): MlAtScaleConfig {
     if (!key.startsWith(`${CONFIG_KEY}.`)) continue;
     setPath(merged, key.slice(CONFIG_KEY.length + 1).split('.'), typeof value === 'string' ? parseScalar(value) : value);
   }
-  const result = configSchema.safeParse(merged, { reportInput: true });
+  const result = configSchema.safeParse(applyPreset(merged, CONFIG_KEY), { reportInput: true });
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const key = [CONFIG_KEY, ...issue.path.map(String)].join('.');
