@@ -26,7 +26,7 @@ const networkSchema = z
       .default('10.0.0.0/16'),
     maxAzs: int(2, 6).default(2),
     natGateways: int(0, 6).default(1),
-    /** Interface endpoints by service short name (`ecr.api`, `logs`, ...); omitted: the library's default set. */
+    /** Interface endpoints by service short name (`ecr.api`, `logs`, ...); omitted: none with a NAT gateway, MlVpc's default set without. */
     interfaceEndpoints: z
       .array(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, { error: 'must be a service short name such as ecr.api' }))
       .optional(),

@@ -10,24 +10,31 @@ export type ConfigFragment = { readonly [key: string]: unknown };
 /** The presets, by name. */
 export const PRESETS: Readonly<Record<string, ConfigFragment>> = {
   /**
-   * Development: the cheapest file system that links to S3 (SCRATCH_2), small GPU instances allowed,
-   * one NAT gateway and no interface endpoints (AWS APIs through the NAT gateway). Data is still
+   * Development: the cheapest file system that links to S3 (SCRATCH_2) and small GPU instances allowed;
+   * like the default, one NAT gateway and no interface endpoints. Data is still
    * retained: DESTROY stays an explicit opt-in (`-c ml-at-scale.removalPolicy=destroy`).
    */
   dev: {
-    network: { natGateways: 1, interfaceEndpoints: [] },
     storage: { lustreDeploymentType: 'SCRATCH_2' },
     training: { allowGpuDevelopmentInstances: true, gpuInstanceTypes: ['g5.xlarge', 'g5.12xlarge'], gpuMaxVcpus: 96 },
   },
   /**
-   * Production: PERSISTENT_2, everything retained, EFA-capable GPU instances with a multi-node job,
-   * a NAT gateway per Availability Zone, and the interface endpoints of the library's default set.
+   * Production: PERSISTENT_2, everything retained, EFA-capable GPU instances (P5 and P5e: 32 EFA
+   * interfaces each, so one launch template serves both) with a multi-node job,
+   * a NAT gateway per Availability Zone, and MlVpc's default interface endpoints.
    */
   prod: {
     removalPolicy: 'retain',
-    network: { natGateways: 2 },
+    network: {
+      natGateways: 2,
+      // MlVpc.DEFAULT_INTERFACE_ENDPOINTS by short name: AWS API traffic stays off the NAT gateways.
+      interfaceEndpoints: [
+        'ecr.api', 'ecr.dkr', 'ecs', 'ecs-agent', 'ecs-telemetry', 'logs', 'monitoring', 'sts', 'kms',
+        'sagemaker.api', 'sagemaker.runtime', 'glue', 'athena', 'xray', 'states',
+      ],
+    },
     storage: { lustreDeploymentType: 'PERSISTENT_2' },
-    training: { gpuInstanceTypes: ['p4d.24xlarge', 'p5.48xlarge'], multiNodeCount: 2 },
+    training: { gpuInstanceTypes: ['p5.48xlarge', 'p5e.48xlarge'], multiNodeCount: 2 },
   },
 };
 

@@ -1,13 +1,13 @@
 import { loadConfig } from '../../bin/config';
+import { MlVpc } from '../../lib';
 import { applyPreset, mergeConfig, PRESETS } from '../../bin/presets';
 
 describe('stage presets', () => {
-  test('dev: SCRATCH_2, small GPU instances allowed, no interface endpoints, still RETAIN', () => {
+  test('dev: SCRATCH_2, small GPU instances allowed, still RETAIN', () => {
     const config = loadConfig({ 'ml-at-scale': { preset: 'dev' } });
     expect(config.storage.lustreDeploymentType).toBe('SCRATCH_2');
     expect(config.training.allowGpuDevelopmentInstances).toBe(true);
     expect(config.training.gpuInstanceTypes).toEqual(['g5.xlarge', 'g5.12xlarge']);
-    expect(config.network.interfaceEndpoints).toEqual([]);
     expect(config.removalPolicy).toBe('retain');
   });
 
@@ -15,9 +15,12 @@ describe('stage presets', () => {
     const config = loadConfig({ 'ml-at-scale.preset': 'prod' });
     expect(config.storage.lustreDeploymentType).toBe('PERSISTENT_2');
     expect(config.removalPolicy).toBe('retain');
-    expect(config.training.gpuInstanceTypes).toEqual(['p4d.24xlarge', 'p5.48xlarge']);
+    expect(config.training.gpuInstanceTypes).toEqual(['p5.48xlarge', 'p5e.48xlarge']);
     expect(config.training.multiNodeCount).toBe(2);
     expect(config.network.natGateways).toBe(config.network.maxAzs);
+    expect(config.network.interfaceEndpoints).toEqual(
+      MlVpc.DEFAULT_INTERFACE_ENDPOINTS.map((s) => s.shortName),
+    );
   });
 
   test('is a starting point: every key the configuration gives overrides the preset, one key at a time', () => {

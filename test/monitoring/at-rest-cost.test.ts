@@ -151,10 +151,14 @@ describe('readAssemblyTemplates', () => {
   });
 });
 
-describe('the reference app at rest', () => {
-  const report = atRestCost(synthesizeReferenceApp());
+describe.each([
+  ['default', {}],
+  ['dev', { 'ml-at-scale.preset': 'dev' }],
+  ['prod', { 'ml-at-scale.preset': 'prod' }],
+])('the reference app at rest, %s configuration', (name, context) => {
+  const report = atRestCost(synthesizeReferenceApp(context));
 
-  test('every line has a price source, and the total is their sum', () => {
+  test('every line has a price source, nothing is unpriced, and the total is their sum', () => {
     expect(report.lines.length).toBeGreaterThan(0);
     for (const line of report.lines) expect(line.source.url).toMatch(/^https:\/\//);
     const sum = report.lines.reduce((s, l) => s + l.monthlyUsd, 0);
@@ -162,9 +166,9 @@ describe('the reference app at rest', () => {
     expect(report.unpriced).toEqual([]);
   });
 
-  test('the README states the figures that npm run cost prints for the default configuration', () => {
+  test('the README states the figures that npm run cost prints', () => {
     const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-    const block = /<!-- cost:default:start -->\n([\s\S]*?)\n<!-- cost:default:end -->/.exec(readme);
+    const block = new RegExp(`<!-- cost:${name}:start -->\n([\\s\\S]*?)\n<!-- cost:${name}:end -->`).exec(readme);
     expect(block?.[1]).toBe(formatAtRestCostSummary(report));
   });
 });
