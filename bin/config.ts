@@ -7,6 +7,7 @@
  * value at a time with `-c ml-at-scale.network.natGateways=0`.
  */
 import { z } from 'zod';
+import { applyPreset, PRESETS } from './presets';
 
 /** The context key that holds the configuration. */
 export const CONFIG_KEY = 'ml-at-scale';
@@ -25,7 +26,7 @@ const networkSchema = z
       .default('10.0.0.0/16'),
     maxAzs: int(2, 6).default(2),
     natGateways: int(0, 6).default(1),
-    /** Interface endpoints by service short name (`ecr.api`, `logs`, ...); omitted: the library's default set. */
+    /** Interface endpoints by service short name (`ecr.api`, `logs`, ...); omitted: none with a NAT gateway, MlVpc's default set without. */
     interfaceEndpoints: z
       .array(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, { error: 'must be a service short name such as ecr.api' }))
       .optional(),
@@ -103,6 +104,8 @@ const pipelineSchema = z.strictObject({
 
 /** The schema of the whole configuration. */
 export const configSchema = z.strictObject({
+  /** A stage preset (`dev` or `prod`, bin/presets.ts) under the rest of the configuration; omitted: none. */
+  preset: z.enum(Object.keys(PRESETS) as [string, ...string[]], { error: `must be one of ${Object.keys(PRESETS).map((p) => `'${p}'`).join(', ')}` }).optional(),
   /** Prefix of every stack name: `<prefix>-Network`, `<prefix>-DataLake`, ... */
   stackPrefix: z
     .string()
@@ -145,7 +148,7 @@ export function loadConfig(context: Record<string, unknown>): MlAtScaleConfig {
     if (!key.startsWith(`${CONFIG_KEY}.`)) continue;
     setPath(merged, key.slice(CONFIG_KEY.length + 1).split('.'), typeof value === 'string' ? parseScalar(value) : value);
   }
-  const result = configSchema.safeParse(merged, { reportInput: true });
+  const result = configSchema.safeParse(applyPreset(merged, CONFIG_KEY), { reportInput: true });
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const key = [CONFIG_KEY, ...issue.path.map(String)].join('.');

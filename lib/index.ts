@@ -8,3 +8,4 @@ export * from './sharding';
 export * from './pipeline';
 export * from './stacks';
 export * from './preflight';
+export * from './monitoring';

@@ -482,6 +482,22 @@ export class LustreCache extends Construct implements ec2.IConnectable {
     });
   }
 
+  /**
+   * Metadata operations (opens, stats, creates...) served, Sum per 5 minutes. `AWS/FSx`
+   * `MetadataOperations`. Millions of small-file opens are limited here before throughput is.
+   * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/fs-metrics.html
+   */
+  public metricMetadataOperations(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/FSx',
+      metricName: 'MetadataOperations',
+      dimensionsMap: { FileSystemId: this.fileSystem.fileSystemId },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
   /** Capacity and tier from a demand: the sizer's cheapest, or the smallest capacity at the tier given. */
   private sizeFromDemand(
     deploymentType: fsx.LustreDeploymentType,

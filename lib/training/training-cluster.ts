@@ -1,5 +1,6 @@
 import { Aws, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as efs from 'aws-cdk-lib/aws-efs';
@@ -352,6 +353,8 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
   public readonly gpuInstanceFacts: InstanceTypeFacts[];
   /** Where the Lustre file system is mounted. */
   public readonly lustreMountPath: string;
+  /** The CloudWatch namespace in which the hosts' agent publishes GPU, memory and disk metrics. */
+  public readonly metricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: TrainingClusterProps) {
     super(scope, id);
@@ -501,6 +504,7 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
         'The AWS-maintained policy that ECS container instances need to register with the Batch-managed ECS cluster, pull images and send logs; AWS updates it as ECS changes. Jobs do not get it: they run with the job role.',
     });
     const metricsNamespace = props.metricsNamespace ?? 'CdkMlAtScale/Training';
+    this.metricsNamespace = metricsNamespace;
     this.instanceRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'],
@@ -721,6 +725,31 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
       });
       this.warnScaleUp(f, gpuFacts);
     }
+  }
+
+  /**
+   * GPU utilisation of the GPU hosts, percent (Average over every GPU of every host, 5 minutes), from the
+   * CloudWatch agent's nvidia_smi metrics. No data while no GPU host runs.
+   * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Agent-NVIDIA-GPU.html
+   */
+  public metricGpuUtilization(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.hostMetric('nvidia_smi_utilization_gpu', props);
+  }
+
+  /** GPU memory utilisation of the GPU hosts, percent (Average, 5 minutes), from the agent's nvidia_smi metrics. */
+  public metricGpuMemoryUtilization(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.hostMetric('nvidia_smi_utilization_memory', props);
+  }
+
+  private hostMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+    // The agent aggregates over no dimension (aggregation_dimensions [[]]): one series per namespace.
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      statistic: cloudwatch.Stats.AVERAGE,
+      period: Duration.minutes(5),
+      ...props,
+    });
   }
 
   /**
