@@ -8,7 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
-import { invalidProp, validateNumber } from '../common/errors';
+import { invalidProp, requireLiteral, validateNumber } from '../common/errors';
 import {
   nextValidCapacityGiB,
   throughputMBps as lustreThroughputMBps,
@@ -378,6 +378,9 @@ export class LustreCache extends Construct implements ILustreCache {
       }
     }
 
+    // Capacity steps, throughput, sizing and the alarm threshold are computed from these: no tokens.
+    requireLiteral(this, 'storageCapacityGiB', props.storageCapacityGiB, 'capacity steps, throughput and alarms are computed from it');
+    requireLiteral(this, 'perUnitStorageThroughputMBpsPerTiB', props.perUnitStorageThroughputMBpsPerTiB, 'the throughput is computed from it');
     // Size: capacity and throughput tier, from the props or from the demand.
     const demand = props.demand;
     const demandRate = demand ? this.rethrow(() => demandMBps(demand), 'demand.') : undefined;

@@ -1,5 +1,6 @@
 import { CfnParameter, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as fsx from 'aws-cdk-lib/aws-fsx';
@@ -9,7 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { DataLake, DataLakeZone } from '../../lib/data-lake';
 import { LustreCache } from '../../lib/storage';
-import { TrainingCluster, TrainingClusterProps, TrainingQueue } from '../../lib/training';
+import { TrainingCluster, TrainingClusterProps, TrainingJob, TrainingQueue } from '../../lib/training';
 import { nagFindings, testApp, testStack } from '../util/app';
 
 /** Renders a CloudFormation value as text, tokens as `${Ref:X}` and `${GetAtt:X.Y}`. */
@@ -525,6 +526,74 @@ describe('TrainingCluster, other choices', () => {
     for (const type of ['AWS::EC2::SecurityGroupIngress', 'AWS::EC2::SecurityGroupEgress']) {
       storageTemplate.resourcePropertiesCountIs(type, { Description: Match.stringLikeRegexp('training cluster') }, 0);
     }
+  });
+
+  test('takes the team\u2019s own job role, instance role and security group, and is the grantee of lake grants', () => {
+    const stack = testStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-1'] });
+    const jobRole = iam.Role.fromRoleArn(stack, 'TeamJobRole', 'arn:aws:iam::123456789012:role/team-jobs');
+    const instanceRole = iam.Role.fromRoleArn(stack, 'TeamInstanceRole', 'arn:aws:iam::123456789012:role/team-instances');
+    const securityGroup = ec2.SecurityGroup.fromSecurityGroupId(stack, 'TeamGroup', 'sg-0aaaaaaaaaaaaaaaa');
+    const lake = DataLake.fromDataLakeAttributes(stack, 'Lake', {
+      rawBucketName: 'raw', curatedBucketName: 'curated', artifactsBucketName: 'artifacts',
+      encryptionKey: kms.Key.fromKeyArn(stack, 'LakeKey', 'arn:aws:kms:eu-west-1:123456789012:key/1'),
+    });
+    const cluster = new TrainingCluster(stack, 'Cluster', { vpc, jobRole, instanceRole, securityGroup, multiNodeCount: 2 });
+    lake.grantRead(cluster, DataLakeZone.CURATED, 'datasets');
+    const t = Template.fromStack(stack);
+    expect(cluster.jobRole).toBe(jobRole);
+    expect(cluster.grantPrincipal).toBe(jobRole.grantPrincipal);
+    t.resourceCountIs('AWS::IAM::Role', 1); // the execution role only
+    t.resourceCountIs('AWS::EC2::SecurityGroup', 0);
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { GroupId: 'sg-0aaaaaaaaaaaaaaaa', SourceSecurityGroupId: 'sg-0aaaaaaaaaaaaaaaa', IpProtocol: '-1' });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: ['team-jobs'],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['datasets', 'datasets/*'] } } })]) },
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: ['team-instances'],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'cloudwatch:PutMetricData' })]) },
+    });
+    t.hasResourceProperties('AWS::Batch::JobDefinition', {
+      ContainerProperties: Match.objectLike({ JobRoleArn: 'arn:aws:iam::123456789012:role/team-jobs' }),
+    });
+  });
+
+  test('tells a pipeline what it needs: GPUs per instance, node ceiling, fair share, queues and job definitions', () => {
+    const { cluster } = build({ multiNodeCount: 2, fairShareScheduling: true });
+    expect(cluster.maxGpusPerInstance).toBe(8);
+    expect(cluster.maxNodes).toBe(8); // 768 vCPUs / 96 per p4d.24xlarge
+    expect(cluster.fairShareScheduling).toBe(true);
+    expect(cluster.jobQueue(TrainingQueue.GPU)).toBe(cluster.gpuQueue);
+    expect(cluster.jobQueue(TrainingQueue.CPU)).toBe(cluster.cpuQueue);
+    expect(cluster.jobDefinition(TrainingJob.PREPROCESS)).toBe(cluster.preprocessJobDefinition);
+    expect(cluster.jobDefinition(TrainingJob.SINGLE_NODE_TRAINING)).toBe(cluster.trainingJobDefinition);
+    expect(cluster.jobDefinition(TrainingJob.MULTI_NODE_TRAINING)).toBe(cluster.multiNodeTrainingJobDefinition);
+  });
+
+  test('imports an existing cluster by its attributes', () => {
+    const stack = testStack();
+    const arn = 'arn:aws:batch:us-east-1:123456789012';
+    const imported = TrainingCluster.fromTrainingClusterAttributes(stack, 'Imported', {
+      gpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'Gpu', `${arn}:job-queue/gpu`),
+      cpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'Cpu', `${arn}:job-queue/cpu`),
+      preprocessJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'Prep', `${arn}:job-definition/prep`),
+      trainingJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'Train', `${arn}:job-definition/train`),
+      maxGpusPerInstance: 4,
+      jobRole: iam.Role.fromRoleName(stack, 'Jobs', 'jobs'),
+    });
+    expect(imported.maxGpusPerInstance).toBe(4);
+    expect(imported.maxNodes).toBeUndefined();
+    expect(imported.fairShareScheduling).toBe(false);
+    expect(imported.jobDefinition(TrainingJob.MULTI_NODE_TRAINING)).toBeUndefined();
+    expect(() =>
+      TrainingCluster.fromTrainingClusterAttributes(stack, 'Bad', {
+        gpuQueue: imported.jobQueue(TrainingQueue.GPU), cpuQueue: imported.jobQueue(TrainingQueue.CPU),
+        preprocessJobDefinition: imported.jobDefinition(TrainingJob.PREPROCESS)!, trainingJobDefinition: imported.jobDefinition(TrainingJob.SINGLE_NODE_TRAINING)!,
+        multiNodeTrainingJobDefinition: imported.jobDefinition(TrainingJob.SINGLE_NODE_TRAINING)!,
+        maxGpusPerInstance: 4, jobRole: iam.Role.fromRoleName(stack, 'Jobs2', 'jobs'),
+      }),
+    ).toThrow('maxNodes must be given with multiNodeTrainingJobDefinition, got undefined (at Test/Bad)');
   });
 
   test('mixes EFA counts when EFA is switched off, with no placement group and the group on the environment', () => {
