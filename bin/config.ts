@@ -1,7 +1,8 @@
 /**
  * The reference app's configuration: one object under the cdk.json context key `ml-at-scale`,
- * typed and validated when the app starts. Every value has a default here, so an empty object
- * synthesizes the whole topology.
+ * typed and validated when the app starts. An empty object synthesizes the whole topology: an omitted
+ * construct setting stays undefined, so that the construct's own default applies (each default is
+ * stated once, in the construct; the README's table repeats it, and a test checks that it agrees).
  *
  * Override with your own cdk.json, with `-c ml-at-scale='{"network":{"natGateways":0}}'`, or one
  * value at a time with `-c ml-at-scale.network.natGateways=0`.
@@ -34,10 +35,10 @@ const networkSchema = z
   .refine((n) => n.natGateways <= n.maxAzs, { error: 'natGateways must not exceed maxAzs', path: ['natGateways'] });
 
 const dataLakeSchema = z.strictObject({
-  noncurrentVersionExpirationDays: int(1).default(90),
-  abortIncompleteMultipartUploadDays: int(1).default(7),
-  rawIntelligentTieringAfterDays: int(0).default(0),
-  accessLogsRetentionDays: int(365).default(730),
+  noncurrentVersionExpirationDays: int(1).optional(),
+  abortIncompleteMultipartUploadDays: int(1).optional(),
+  rawIntelligentTieringAfterDays: int(0).optional(),
+  accessLogsRetentionDays: int(365).optional(),
 });
 
 const positive = z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' });
@@ -49,7 +50,7 @@ const positive = z.number({ error: 'must be a number' }).positive({ error: 'must
 const storageSchema = z.strictObject({
   lustreDeploymentType: z
     .enum(['SCRATCH_2', 'PERSISTENT_1', 'PERSISTENT_2'], { error: "must be 'SCRATCH_2', 'PERSISTENT_1' or 'PERSISTENT_2'" })
-    .default('PERSISTENT_2'),
+    .optional(),
   /** Omitted: sized from `lustreDemand`, else 1200. */
   lustreStorageCapacityGiB: int(1200).optional(),
   /** Omitted: the cheapest tier that meets `lustreDemand`, else 250 (PERSISTENT_2) or 200 (PERSISTENT_1). */
@@ -65,26 +66,26 @@ const storageSchema = z.strictObject({
       gpusPerInstance: int(1).optional(),
     })
     .optional(),
-  sharedFileSystemEnabled: z.boolean({ error: 'must be true or false' }).default(true),
+  sharedFileSystemEnabled: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 const instanceType = z.string().regex(/^[a-z][a-z0-9-]*\.[0-9a-z]+$/, { error: 'must be an EC2 instance type such as p4d.24xlarge' });
 
 /** The training cluster (AWS Batch): instance types, sizes, Spot, multi-node. */
 const trainingSchema = z.strictObject({
-  gpuInstanceTypes: z.array(instanceType).min(1, { error: 'must hold at least one instance type' }).default(['p4d.24xlarge']),
-  allowGpuDevelopmentInstances: z.boolean({ error: 'must be true or false' }).default(false),
-  gpuMaxVcpus: int(1).default(768),
+  gpuInstanceTypes: z.array(instanceType).min(1, { error: 'must hold at least one instance type' }).optional(),
+  allowGpuDevelopmentInstances: z.boolean({ error: 'must be true or false' }).optional(),
+  gpuMaxVcpus: int(1).optional(),
   cpuInstanceTypes: z
     .array(instanceType)
     .min(1, { error: 'must hold at least one instance type' })
-    .default(['c6i.2xlarge', 'c6i.4xlarge', 'c6a.2xlarge', 'c6a.4xlarge']),
-  allowGeneralPurposeCpuInstances: z.boolean({ error: 'must be true or false' }).default(false),
-  cpuMaxVcpus: int(1).default(256),
-  cpuSpot: z.boolean({ error: 'must be true or false' }).default(true),
+    .optional(),
+  allowGeneralPurposeCpuInstances: z.boolean({ error: 'must be true or false' }).optional(),
+  cpuMaxVcpus: int(1).optional(),
+  cpuSpot: z.boolean({ error: 'must be true or false' }).optional(),
   /** Nodes of the multi-node training job; omitted: no multi-node job definition. */
   multiNodeCount: int(2, 1000).optional(),
-  fairShareScheduling: z.boolean({ error: 'must be true or false' }).default(false),
+  fairShareScheduling: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 /** The data pipeline: the dataset sharder (raw zone to curated shards) and the training pipeline. */
@@ -93,13 +94,13 @@ const pipelineSchema = z.strictObject({
   sourcePrefix: z
     .string()
     .regex(/^([A-Za-z0-9!_.()-]+\/)*$/, { error: "must be '' or a key prefix ending in / such as 'incoming/'" })
-    .default(''),
-  targetShardSizeMiB: int(1, 5120).default(64),
-  maxConcurrency: int(1, 10000).default(40),
+    .optional(),
+  targetShardSizeMiB: int(1, 5120).optional(),
+  maxConcurrency: int(1, 10000).optional(),
   /** Omitted: no reserved concurrency (opt-in; it needs Lambda quota room, see the README). */
   shardReservedConcurrency: int(1).optional(),
   /** Start a training run for every object that lands under sourcePrefix (each one launches GPU jobs). */
-  triggerOnNewData: z.boolean({ error: 'must be true or false' }).default(false),
+  triggerOnNewData: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 /** The schema of the whole configuration. */

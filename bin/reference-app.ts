@@ -1,7 +1,7 @@
 import { App, Environment, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as fsx from 'aws-cdk-lib/aws-fsx';
-import { DataLakeStack, NetworkStack, PipelineStack, StorageStack, TrainingJobType, TrainingStack } from '../lib';
+import { DataLakeStack, NetworkStack, PipelineStack, StorageStack, TrainingStack } from '../lib';
 import { MlAtScaleConfig } from './config';
 
 /** The fair-share identifier of the reference pipeline's jobs, when fair-share scheduling is on. */
@@ -53,46 +53,53 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     description: 'cdk-ml-at-scale: FSx for Lustre linked to the data lake, and the shared EFS file system',
     vpc: network.network.vpc,
     dataLake: dataLake.dataLake,
-    lustreDeploymentType: fsx.LustreDeploymentType[config.storage.lustreDeploymentType],
-    lustreStorageCapacityGiB: config.storage.lustreStorageCapacityGiB,
-    lustrePerUnitStorageThroughputMBpsPerTiB: config.storage.lustrePerUnitStorageThroughputMBpsPerTiB,
-    lustreDemand: config.storage.lustreDemand,
+    lustre: {
+      deploymentType: config.storage.lustreDeploymentType ? fsx.LustreDeploymentType[config.storage.lustreDeploymentType] : undefined,
+      storageCapacityGiB: config.storage.lustreStorageCapacityGiB,
+      perUnitStorageThroughputMBpsPerTiB: config.storage.lustrePerUnitStorageThroughputMBpsPerTiB,
+      demand: config.storage.lustreDemand,
+      removalPolicy,
+    },
     sharedFileSystemEnabled: config.storage.sharedFileSystemEnabled,
-    removalPolicy,
+    sharedFileSystem: { removalPolicy },
   });
 
+  const { gpuInstanceTypes, cpuInstanceTypes, ...trainingSettings } = config.training;
   const training = new TrainingStack(app, 'Training', {
     stackName: `${p}-Training`,
     env,
     description: 'cdk-ml-at-scale: AWS Batch training (GPU) and preprocessing (CPU) queues, launch templates and job definitions',
     vpc: network.network.vpc,
     dataLake: dataLake.dataLake,
-    lustreFileSystem: storage.lustreCache.fileSystem,
-    lustreMountName: storage.lustreCache.fileSystem.mountName,
+    lustre: storage.lustreCache,
     sharedFileSystem: storage.sharedFileSystem?.fileSystem,
     sharedFileSystemAccessPoint: storage.sharedFileSystem?.homeAccessPoint,
-    ...config.training,
-    // With fair share on, the pipeline's jobs run under one share of their own.
-    fairShareIdentifiers: config.training.fairShareScheduling ? [PIPELINE_SHARE] : undefined,
-    removalPolicy,
+    training: {
+      ...trainingSettings,
+      gpuInstanceTypes: gpuInstanceTypes?.map((t) => new ec2.InstanceType(t)),
+      cpuInstanceTypes: cpuInstanceTypes?.map((t) => new ec2.InstanceType(t)),
+      // With fair share on, the pipeline's jobs run under one share of their own.
+      fairShareIdentifiers: config.training.fairShareScheduling ? [PIPELINE_SHARE] : undefined,
+      removalPolicy,
+    },
   });
 
   const cluster = training.cluster;
+  const { triggerOnNewData, ...sharderSettings } = config.pipeline;
   const pipeline = new PipelineStack(app, 'Pipeline', {
     stackName: `${p}-Pipeline`,
     env,
     description: 'cdk-ml-at-scale: dataset sharder (Lambda + Step Functions Distributed Map) and the shard-preprocess-train pipeline',
     vpc: network.network.vpc,
     dataLake: dataLake.dataLake,
-    ...config.pipeline,
-    preprocessJobQueue: cluster.cpuQueue,
-    preprocessJobDefinition: cluster.preprocessJobDefinition,
-    trainingJobQueue: cluster.gpuQueue,
-    trainingJobDefinition: cluster.multiNodeTrainingJobDefinition ?? cluster.trainingJobDefinition,
-    trainingJobType: cluster.multiNodeTrainingJobDefinition ? TrainingJobType.MULTI_NODE : TrainingJobType.SINGLE_NODE,
-    shareIdentifier: cluster.schedulingPolicy ? PIPELINE_SHARE : undefined,
-    maxGpus: cluster.gpuInstanceFacts.length ? Math.max(...cluster.gpuInstanceFacts.map((f) => f.gpus)) : undefined,
-    removalPolicy,
+    sharder: { ...sharderSettings, removalPolicy },
+    cluster,
+    pipeline: {
+      triggerOnNewData,
+      // The job type, the GPU and node ceilings come from the cluster; the share is the app's choice.
+      shareIdentifier: cluster.fairShareScheduling ? PIPELINE_SHARE : undefined,
+      removalPolicy,
+    },
   });
 
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);

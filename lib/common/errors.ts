@@ -78,3 +78,14 @@ export function validateNumber(scope: IConstruct | undefined, prop: string, valu
     (max !== undefined && value > max);
   if (bad) throw invalidProp(scope, prop, text, value);
 }
+
+/**
+ * Throws when a prop that feeds synth-time arithmetic (a size, a count, a ceiling) is an unresolved
+ * token: a token stands for a value CloudFormation knows only at deploy time, so any number computed
+ * from it here would be garbage (a token number is an encoded NaN-like double).
+ */
+export function requireLiteral(scope: IConstruct | undefined, prop: string, value: number | undefined, why: string): void {
+  if (value !== undefined && Token.isUnresolved(value)) {
+    throw invalidProp(scope, prop, `must be a literal number known at synth, not a token (${why})`, value);
+  }
+}

@@ -11,11 +11,21 @@ export const S3_READ_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetOb
 /** Object actions of a write grant, multipart uploads included. */
 export const S3_WRITE_ACTIONS = ['s3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];
 
-/** A key prefix without leading or trailing slashes (`datasets/x/` -> `datasets/x`); wildcards are an error. */
+/**
+ * A key prefix without leading or trailing slashes (`datasets/x/` -> `datasets/x`). Wildcards, a
+ * prefix of slashes only (which would mean the whole bucket) and `.` or `..` segments (S3 keys are not
+ * paths: `a/../b` is a key of its own, and a grant on it does not mean what it reads) are errors.
+ */
 export function plainPrefix(scope: IConstruct, prop: string, prefix: string | undefined): string {
   if (prefix === undefined || Token.isUnresolved(prefix)) return prefix ?? '';
+  if (/^\/+$/.test(prefix)) {
+    throw invalidProp(scope, prop, "must be a key prefix such as 'datasets/imagenet', not '/' (which would be the whole bucket)", prefix);
+  }
   const p = prefix.replace(/^\/+|\/+$/g, '');
   if (/[*?]/.test(p)) throw invalidProp(scope, prop, 'must be a plain key prefix without wildcards', prefix);
+  if (p.split('/').some((segment) => segment === '.' || segment === '..')) {
+    throw invalidProp(scope, prop, "must not hold '.' or '..' segments (S3 keys are not paths)", prefix);
+  }
   return p;
 }
 
@@ -28,7 +38,7 @@ export interface PrefixGrant {
   /** KMS actions on `encryptionKey`, when there is one. */
   readonly keyActions: string[];
   readonly encryptionKey?: kms.IKey;
-  /** Why the `<prefix>/*` wildcard is safe, for cdk-nag. */
+  /** Why the `<prefix>/*` wildcard (or, for `''`, the whole-bucket wildcard) is safe, for cdk-nag. */
   readonly reason: string;
 }
 

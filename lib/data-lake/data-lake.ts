@@ -73,12 +73,31 @@ export interface IDataLake extends IConstruct {
    * @param prefix a key prefix such as `datasets/imagenet`; leading and trailing slashes are ignored
    */
   s3Uri(zone: DataLakeZone, prefix?: string): string;
-  /** Grants reading objects of a zone, under a prefix when one is given, and listing them. */
-  grantRead(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant;
-  /** Grants writing and deleting objects of a zone, under a prefix when one is given. */
-  grantWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant;
-  /** Grants reading, listing, writing and deleting objects of a zone, under a prefix when one is given. */
-  grantReadWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant;
+  /**
+   * Grants reading and listing the objects under a prefix of a zone, and decrypting them.
+   *
+   * @param prefix a key prefix such as `datasets/imagenet`: not empty, not `/`, no `..` segments.
+   *   To grant a whole zone, call `grantReadZone`.
+   */
+  grantRead(grantee: iam.IGrantable, zone: DataLakeZone, prefix: string): iam.Grant;
+  /**
+   * Grants writing and deleting the objects under a prefix of a zone, and encrypting them.
+   *
+   * @param prefix a key prefix such as `checkpoints`. To grant a whole zone, call `grantWriteZone`.
+   */
+  grantWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix: string): iam.Grant;
+  /**
+   * Grants reading, listing, writing and deleting the objects under a prefix of a zone.
+   *
+   * @param prefix a key prefix such as `checkpoints`. To grant a whole zone, call `grantReadWriteZone`.
+   */
+  grantReadWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix: string): iam.Grant;
+  /** Grants reading and listing every object of a zone: a deliberate whole-zone grant. */
+  grantReadZone(grantee: iam.IGrantable, zone: DataLakeZone): iam.Grant;
+  /** Grants writing and deleting every object of a zone: a deliberate whole-zone grant. */
+  grantWriteZone(grantee: iam.IGrantable, zone: DataLakeZone): iam.Grant;
+  /** Grants reading, listing, writing and deleting every object of a zone: a deliberate whole-zone grant. */
+  grantReadWriteZone(grantee: iam.IGrantable, zone: DataLakeZone): iam.Grant;
 }
 
 /**
@@ -134,36 +153,72 @@ abstract class DataLakeBase extends Construct implements IDataLake {
     return `s3://${this.bucket(zone).bucketName}/${p ? `${p}/` : ''}`;
   }
 
-  public grantRead(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant {
-    return this.grantZone(grantee, zone, prefix, S3_READ_ACTIONS, ['kms:Decrypt']);
+  public grantRead(grantee: iam.IGrantable, zone: DataLakeZone, prefix: string): iam.Grant {
+    return this.grantZone(grantee, zone, this.grantPrefix(zone, prefix, 'grantReadZone'), READ);
   }
 
-  public grantWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant {
-    return this.grantZone(grantee, zone, prefix, S3_WRITE_ACTIONS, ['kms:Decrypt', 'kms:GenerateDataKey']);
+  public grantWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix: string): iam.Grant {
+    return this.grantZone(grantee, zone, this.grantPrefix(zone, prefix, 'grantWriteZone'), WRITE);
   }
 
-  public grantReadWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix?: string): iam.Grant {
-    return this.grantZone(grantee, zone, prefix, [...S3_READ_ACTIONS, ...S3_WRITE_ACTIONS], ['kms:Decrypt', 'kms:GenerateDataKey']);
+  public grantReadWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix: string): iam.Grant {
+    return this.grantZone(grantee, zone, this.grantPrefix(zone, prefix, 'grantReadWriteZone'), READ_WRITE);
   }
 
-  private grantZone(
-    grantee: iam.IGrantable,
-    zone: DataLakeZone,
-    prefix: string | undefined,
-    objectActions: string[],
-    keyActions: string[],
-  ): iam.Grant {
+  public grantReadZone(grantee: iam.IGrantable, zone: DataLakeZone): iam.Grant {
+    return this.grantZone(grantee, zone, '', READ);
+  }
+
+  public grantWriteZone(grantee: iam.IGrantable, zone: DataLakeZone): iam.Grant {
+    return this.grantZone(grantee, zone, '', WRITE);
+  }
+
+  public grantReadWriteZone(grantee: iam.IGrantable, zone: DataLakeZone): iam.Grant {
+    return this.grantZone(grantee, zone, '', READ_WRITE);
+  }
+
+  /** A prefix grant needs a prefix: an empty one would silently be the whole zone. */
+  private grantPrefix(zone: DataLakeZone, prefix: string | undefined, zoneMethod: string): string {
     const p = plainPrefix(this, 'prefix', prefix);
+    if (p === '') {
+      throw invalidProp(this, 'prefix', `must be a key prefix such as 'datasets/imagenet'; to grant the whole ${zone} zone, call ${zoneMethod}(grantee, zone)`, prefix);
+    }
+    return p;
+  }
+
+  private grantZone(grantee: iam.IGrantable, zone: DataLakeZone, p: string, access: ZoneAccess): iam.Grant {
     return grantPrefixes(grantee, {
       bucket: this.bucket(zone),
       prefixes: [p],
-      objectActions,
-      keyActions,
+      objectActions: access.objectActions,
+      keyActions: access.keyActions,
       encryptionKey: this.encryptionKey,
-      reason: `Object keys under ${p ? `the prefix '${p}/'` : 'the zone'} are created at run time and cannot be listed in advance; the grant is limited to that prefix of the ${zone} zone.`,
+      reason: p
+        ? `Object keys under the prefix '${p}/' are created at run time and cannot be listed in advance; the grant is limited to that prefix of the ${zone} zone.`
+        : `A deliberate whole-zone grant (${access.name}Zone): the grantee may ${access.verb} every object of the ${zone} zone, whose keys are created at run time.`,
     });
   }
 }
+
+interface ZoneAccess {
+  readonly name: string;
+  readonly verb: string;
+  readonly objectActions: string[];
+  readonly keyActions: string[];
+}
+const READ: ZoneAccess = { name: 'grantRead', verb: 'read and list', objectActions: S3_READ_ACTIONS, keyActions: ['kms:Decrypt'] };
+const WRITE: ZoneAccess = {
+  name: 'grantWrite',
+  verb: 'write and delete',
+  objectActions: S3_WRITE_ACTIONS,
+  keyActions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+};
+const READ_WRITE: ZoneAccess = {
+  name: 'grantReadWrite',
+  verb: 'read, list, write and delete',
+  objectActions: [...S3_READ_ACTIONS, ...S3_WRITE_ACTIONS],
+  keyActions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+};
 
 /** A lake that exists already, imported by {@link DataLake.fromDataLakeAttributes}. */
 class ImportedDataLake extends DataLakeBase {
@@ -196,7 +251,8 @@ class ImportedDataLake extends DataLakeBase {
  * customer-managed key and Bucket Keys, versioning, TLS only, no public access, ACLs disabled,
  * server access logs to a dedicated bucket, EventBridge notifications and lifecycle tiering.
  *
- * Access is granted per zone and prefix with `grantRead`, `grantWrite` and `grantReadWrite`.
+ * Access is granted per zone and prefix with `grantRead`, `grantWrite` and `grantReadWrite`; a whole
+ * zone only deliberately, with `grantReadZone`, `grantWriteZone` and `grantReadWriteZone`.
  */
 export class DataLake extends DataLakeBase {
   /**

@@ -9,10 +9,11 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { invalidProp, validateNumber } from '../common/errors';
+import { invalidProp, requireLiteral, validateNumber } from '../common/errors';
 import { allowCloudWatchLogs, logRetention, validateStateMachineTimeout } from '../common/logging';
 import { acknowledgeWildcardResources } from '../common/nag';
-import { DatasetSharder } from '../sharding/dataset-sharder';
+import { IDatasetSharder } from '../sharding/dataset-sharder';
+import { ITrainingCluster, TrainingJob, TrainingQueue } from '../training/training-cluster';
 import { jsonataDescribe } from '../sharding/jsonata';
 
 /** AWS Batch array jobs have 2 to 10,000 children. */
@@ -28,40 +29,30 @@ export enum TrainingJobType {
   MULTI_NODE = 'MULTI_NODE',
 }
 
-/** Properties of a {@link TrainingPipeline}. */
-export interface TrainingPipelineProps {
-  /** The sharder that splits the dataset; its source bucket and prefix bound the `datasetUri` input. */
-  readonly sharder: DatasetSharder;
-  /** The CPU job queue of the preprocessing array job. */
-  readonly preprocessJobQueue: batch.IJobQueue;
+/**
+ * The settings of a {@link TrainingPipeline}: its props without the sharder and the cluster that it drives. A stack that builds one takes this bag.
+ */
+export interface TrainingPipelineOptions {
   /**
-   * The preprocessing job definition. Each child of the array job reads `AWS_BATCH_JOB_ARRAY_INDEX`
-   * (unset, i.e. 0, when there is a single shard) and the manifest at `SHARD_MANIFEST_URI`.
-   */
-  readonly preprocessJobDefinition: batch.IJobDefinition;
-  /** The GPU job queue of the training job. */
-  readonly trainingJobQueue: batch.IJobQueue;
-  /** The training job definition: single-node or multi-node, as `trainingJobType` says. */
-  readonly trainingJobDefinition: batch.IJobDefinition;
-  /**
-   * Whether the training job definition is single-node or multi-node parallel.
-   * @default TrainingJobType.SINGLE_NODE
+   * Whether training runs the cluster's single-node or multi-node job definition.
+   * @default - MULTI_NODE when the cluster has a multi-node job definition, else SINGLE_NODE
    */
   readonly trainingJobType?: TrainingJobType;
   /**
-   * The largest `gpus` input accepted: the GPUs of the largest instance in the GPU queue. A job that asks
-   * for more GPUs than any instance has waits in RUNNABLE forever, so the state machine refuses it.
-   * @default 8
+   * The largest `gpus` input accepted. At most the GPUs of the largest instance in the GPU queue: a job
+   * that asks for more waits in RUNNABLE forever.
+   * @default - the cluster's `maxGpusPerInstance`
    */
   readonly maxGpus?: number;
   /**
-   * The largest `nodes` input accepted for multi-node training.
-   * @default 16
+   * The largest `nodes` input accepted for multi-node training. At most what the GPU environment holds.
+   * @default - the cluster's `maxNodes`
    */
   readonly maxNodes?: number;
   /**
-   * The fair-share identifier of every job the pipeline submits. Required when the queues have a
-   * fair-share scheduling policy: Batch rejects a submission without one there.
+   * The fair-share identifier of every job the pipeline submits. Required when the cluster's queues
+   * have a fair-share scheduling policy (Batch rejects a submission without one there), and refused
+   * when they have none.
    * @default - none (queues without a fair-share policy)
    */
   readonly shareIdentifier?: string;
@@ -104,6 +95,23 @@ export interface TrainingPipelineProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** Properties of a {@link TrainingPipeline}. */
+export interface TrainingPipelineProps extends TrainingPipelineOptions {
+  /**
+   * The sharder that splits the dataset (a `DatasetSharder`, or one imported with
+   * `DatasetSharder.fromDatasetSharderAttributes`); its source bucket and prefix bound the `datasetUri` input.
+   */
+  readonly sharder: IDatasetSharder;
+  /**
+   * The cluster whose queues and job definitions the pipeline drives (a `TrainingCluster`, or one
+   * imported with `TrainingCluster.fromTrainingClusterAttributes`). The preprocessing array job runs
+   * on its CPU queue and the training job on its GPU queue. The pipeline takes from it the job type
+   * (multi-node when the cluster has a multi-node job), the GPU and node ceilings, and whether jobs
+   * need a share identifier.
+   */
+  readonly cluster: ITrainingCluster;
+}
+
 /**
  * The producer/consumer flow of the whitepaper as one Step Functions state machine: shard the
  * dataset (a nested run of the {@link DatasetSharder}), preprocess the shards on the CPU queue (an
@@ -136,18 +144,45 @@ export class TrainingPipeline extends Construct {
   private readonly trainingJobType: TrainingJobType;
   private readonly maxGpus: number;
   private readonly maxNodes: number;
+  private readonly preprocessJobQueue: batch.IJobQueue;
+  private readonly preprocessJobDefinition: batch.IJobDefinition;
+  private readonly trainingJobQueue: batch.IJobQueue;
+  private readonly trainingJobDefinition: batch.IJobDefinition;
 
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
     super(scope, id);
     this.props = props;
-    this.trainingJobType = props.trainingJobType ?? TrainingJobType.SINGLE_NODE;
-    this.maxGpus = props.maxGpus ?? 8;
-    this.maxNodes = props.maxNodes ?? 16;
-    validateNumber(this, 'maxGpus', this.maxGpus, { integer: true, min: 1, max: 64 });
-    validateNumber(this, 'maxNodes', this.maxNodes, { integer: true, min: 2, max: MAX_NODES });
+    const cluster = props.cluster;
+    const multiNodeDefinition = cluster.jobDefinition(TrainingJob.MULTI_NODE_TRAINING);
+    this.trainingJobType = props.trainingJobType ?? (multiNodeDefinition ? TrainingJobType.MULTI_NODE : TrainingJobType.SINGLE_NODE);
+    const multiNode = this.trainingJobType === TrainingJobType.MULTI_NODE;
+    if (multiNode && !multiNodeDefinition) {
+      throw invalidProp(this, 'trainingJobType', 'must be SINGLE_NODE: the cluster has no multi-node job definition (set its multiNodeCount)', this.trainingJobType);
+    }
+    // The ceilings are written into the state machine's input checks: they must be literals.
+    requireLiteral(this, 'maxGpus', props.maxGpus, 'it is written into the state machine\u2019s input check');
+    requireLiteral(this, 'maxNodes', props.maxNodes, 'it is written into the state machine\u2019s input check');
+    this.maxGpus = props.maxGpus ?? cluster.maxGpusPerInstance;
+    validateNumber(this, 'maxGpus', this.maxGpus, { integer: true, min: 1, max: cluster.maxGpusPerInstance });
+    if (props.maxNodes !== undefined && !multiNode) {
+      throw invalidProp(this, 'maxNodes', 'applies only to multi-node training', props.maxNodes);
+    }
+    const nodeCeiling = Math.min(MAX_NODES, cluster.maxNodes ?? MAX_NODES);
+    this.maxNodes = props.maxNodes ?? nodeCeiling;
+    if (multiNode) validateNumber(this, 'maxNodes', this.maxNodes, { integer: true, min: 2, max: nodeCeiling });
+    if (cluster.fairShareScheduling && props.shareIdentifier === undefined) {
+      throw invalidProp(this, 'shareIdentifier', 'must be given: the cluster\u2019s queues have a fair-share policy, and Batch rejects jobs without one', undefined);
+    }
+    if (!cluster.fairShareScheduling && props.shareIdentifier !== undefined) {
+      throw invalidProp(this, 'shareIdentifier', 'applies only to a cluster with fair-share scheduling (Batch rejects a share identifier elsewhere)', props.shareIdentifier);
+    }
     if (props.shareIdentifier !== undefined && !Token.isUnresolved(props.shareIdentifier) && !/^[A-Za-z0-9]{1,255}$/.test(props.shareIdentifier)) {
       throw invalidProp(this, 'shareIdentifier', 'must be 1 to 255 letters and digits (no wildcard when submitting)', props.shareIdentifier);
     }
+    this.preprocessJobQueue = cluster.jobQueue(TrainingQueue.CPU);
+    this.preprocessJobDefinition = cluster.jobDefinition(TrainingJob.PREPROCESS)!;
+    this.trainingJobQueue = cluster.jobQueue(TrainingQueue.GPU);
+    this.trainingJobDefinition = multiNode ? multiNodeDefinition! : cluster.jobDefinition(TrainingJob.SINGLE_NODE_TRAINING)!;
     const timeout = props.timeout ?? Duration.days(7);
     validateStateMachineTimeout(this, 'timeout', timeout);
     const retention = logRetention(this, 'logRetention', props.logRetention);
@@ -182,8 +217,8 @@ export class TrainingPipeline extends Construct {
     });
     // SnsPublish grants sns:Publish only; an SSE-KMS topic also needs its key.
     this.topic.masterKey?.grant(this.stateMachine, 'kms:Decrypt', 'kms:GenerateDataKey');
-    this.grantBatch(props.preprocessJobQueue, props.preprocessJobDefinition);
-    this.grantBatch(props.trainingJobQueue, props.trainingJobDefinition);
+    this.grantBatch(this.preprocessJobQueue, this.preprocessJobDefinition);
+    this.grantBatch(this.trainingJobQueue, this.trainingJobDefinition);
 
     const role = this.stateMachine.role;
     acknowledgeWildcardResources(
@@ -193,7 +228,7 @@ export class TrainingPipeline extends Construct {
           service: 'states',
           resource: 'execution',
           arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          resourceName: `${stack.splitArn(props.sharder.stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}*`,
+          resourceName: `${stack.splitArn(props.sharder.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}*`,
         }),
       ],
       'aws-cdk-lib\u2019s StepFunctionsStartExecution (.sync) describes and stops the executions it starts, whose names are chosen at run time; the wildcard covers only executions of the sharder\u2019s state machine.',
@@ -339,7 +374,7 @@ export class TrainingPipeline extends Construct {
 
     const shard = tasks.StepFunctionsStartExecution.jsonata(this, 'Shard', {
       comment: 'Run the dataset sharder and wait for its manifest',
-      stateMachine: sharder.stateMachine,
+      stateMachine: sfn.StateMachine.fromStateMachineArn(this, 'SharderStateMachine', sharder.stateMachineArn),
       integrationPattern: sfn.IntegrationPattern.RUN_JOB,
       input: sfn.TaskInput.fromText(
         "{% $merge([$substring($datasetPath, -1) = '/' ? {'sourcePrefix': $datasetPath} : {'sourceKey': $datasetPath}, " +
@@ -371,8 +406,8 @@ export class TrainingPipeline extends Construct {
     const preprocess = (stateId: string, array: boolean) =>
       this.batchTask(stateId, array ? 'Preprocess the shards: one array child per shard (CPU queue)' : 'Preprocess the only shard (CPU queue)', {
         JobName: "{% 'preprocess-' & $jobSuffix %}",
-        JobQueue: this.props.preprocessJobQueue.jobQueueArn,
-        JobDefinition: this.props.preprocessJobDefinition.jobDefinitionArn,
+        JobQueue: this.preprocessJobQueue.jobQueueArn,
+        JobDefinition: this.preprocessJobDefinition.jobDefinitionArn,
         ...this.shareArguments(),
         ...(array ? { ArrayProperties: { Size: '{% $shards.shardCount %}' } } : {}),
         ContainerOverrides: preprocessOverrides(''),
@@ -389,8 +424,8 @@ export class TrainingPipeline extends Construct {
       multiNode ? 'Train on the GPU queue: a multi-node parallel job' : 'Train on the GPU queue: a single-node job',
       {
         JobName: "{% 'train-' & $jobSuffix %}",
-        JobQueue: this.props.trainingJobQueue.jobQueueArn,
-        JobDefinition: this.props.trainingJobDefinition.jobDefinitionArn,
+        JobQueue: this.trainingJobQueue.jobQueueArn,
+        JobDefinition: this.trainingJobDefinition.jobDefinitionArn,
         ...this.shareArguments(),
         ...(multiNode
           ? {

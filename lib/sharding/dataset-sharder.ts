@@ -8,8 +8,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { Construct } from 'constructs';
-import { invalidProp, validateNumber } from '../common/errors';
+import { Construct, IConstruct } from 'constructs';
+import { invalidProp, requireLiteral, validateNumber } from '../common/errors';
 import { allowCloudWatchLogs, logRetention, validateStateMachineTimeout } from '../common/logging';
 import { acknowledgeWildcardResources, flattenCfnValue } from '../common/nag';
 import { runtimeCode } from '../common/runtime-assets';
@@ -20,35 +20,25 @@ const MIB = 1024 * 1024;
 const MIN_SHARD_MIB = 1;
 const MAX_SHARD_MIB = 5 * 1024;
 
-/** Properties of a {@link DatasetSharder}. */
-export interface DatasetSharderProps {
-  /** The VPC that the sharder's Lambda functions run in. */
-  readonly vpc: ec2.IVpc;
+/**
+ * The settings of a {@link DatasetSharder}: its props without the VPC, the buckets and their key, which a composition wires in. A stack that builds one takes this bag.
+ */
+export interface DatasetSharderOptions {
   /**
    * The subnets of the Lambda functions. They need a route to S3 (a gateway endpoint or NAT).
    * @default - the VPC's private subnets
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /** The bucket that holds the datasets to shard. */
-  readonly sourceBucket: s3.IBucket;
   /**
    * The key prefix that runs may read from. Every `sourceKey` or `sourcePrefix` of a run must start with it.
    * @default - the whole bucket
    */
   readonly sourcePrefix?: string;
-  /** The bucket that receives the plans, shards and manifests. */
-  readonly destinationBucket: s3.IBucket;
   /**
    * The key prefix under which each run writes its own folder (`<prefix><runId>/`).
    * @default 'shards/'
    */
   readonly destinationPrefix?: string;
-  /**
-   * The KMS key of the source and destination buckets (SSE-KMS), for buckets whose key is not known
-   * to the bucket object (imported buckets).
-   * @default - the buckets' own `encryptionKey`, if any
-   */
-  readonly encryptionKey?: kms.IKey;
   /**
    * The shard size used when a run does not give `targetShardBytes`.
    * @default 64
@@ -104,6 +94,85 @@ export interface DatasetSharderProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** Properties of a {@link DatasetSharder}. */
+export interface DatasetSharderProps extends DatasetSharderOptions {
+  /** The VPC that the sharder's Lambda functions run in. */
+  readonly vpc: ec2.IVpc;
+  /** The bucket that holds the datasets to shard. */
+  readonly sourceBucket: s3.IBucket;
+  /** The bucket that receives the plans, shards and manifests. */
+  readonly destinationBucket: s3.IBucket;
+  /**
+   * The KMS key of the source and destination buckets (SSE-KMS), for buckets whose key is not known
+   * to the bucket object (imported buckets).
+   * @default - the buckets' own `encryptionKey`, if any
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * A dataset sharder: created here ({@link DatasetSharder}) or imported
+ * ({@link DatasetSharder.fromDatasetSharderAttributes}). `TrainingPipeline` takes this interface.
+ */
+export interface IDatasetSharder extends IConstruct {
+  /** The ARN of the state machine that a run starts. */
+  readonly stateMachineArn: string;
+  /** The bucket runs read from. */
+  readonly sourceBucket: s3.IBucket;
+  /** The prefix runs read from, '' or ending in '/'. */
+  readonly sourcePrefix: string;
+  /** The bucket runs write to. */
+  readonly destinationBucket: s3.IBucket;
+  /** The prefix runs write under, '' or ending in '/'. */
+  readonly destinationPrefix: string;
+  /** Lets `grantee` start runs of the sharder. */
+  grantStartExecution(grantee: iam.IGrantable): iam.Grant;
+}
+
+/** An existing sharder to import with {@link DatasetSharder.fromDatasetSharderAttributes}. */
+export interface DatasetSharderAttributes {
+  /** The ARN of its state machine. */
+  readonly stateMachineArn: string;
+  /** The bucket its runs read from. */
+  readonly sourceBucket: s3.IBucket;
+  /**
+   * The prefix its runs read from.
+   * @default - the whole bucket
+   */
+  readonly sourcePrefix?: string;
+  /** The bucket its runs write to. */
+  readonly destinationBucket: s3.IBucket;
+  /**
+   * The prefix its runs write under.
+   * @default 'shards/'
+   */
+  readonly destinationPrefix?: string;
+}
+
+/** A sharder that exists already, imported by {@link DatasetSharder.fromDatasetSharderAttributes}. */
+class ImportedDatasetSharder extends Construct implements IDatasetSharder {
+  public readonly stateMachineArn: string;
+  public readonly sourceBucket: s3.IBucket;
+  public readonly sourcePrefix: string;
+  public readonly destinationBucket: s3.IBucket;
+  public readonly destinationPrefix: string;
+  private readonly stateMachine: sfn.IStateMachine;
+
+  constructor(scope: Construct, id: string, attrs: DatasetSharderAttributes) {
+    super(scope, id);
+    this.stateMachine = sfn.StateMachine.fromStateMachineArn(this, 'StateMachine', attrs.stateMachineArn);
+    this.stateMachineArn = attrs.stateMachineArn;
+    this.sourceBucket = attrs.sourceBucket;
+    this.destinationBucket = attrs.destinationBucket;
+    this.sourcePrefix = normalizePrefix(this, 'sourcePrefix', attrs.sourcePrefix ?? '');
+    this.destinationPrefix = normalizePrefix(this, 'destinationPrefix', attrs.destinationPrefix ?? 'shards/');
+  }
+
+  public grantStartExecution(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+}
+
 /**
  * Splits large S3 objects into record-aligned shards at scale, with a manifest as the commit point.
  *
@@ -120,7 +189,15 @@ export interface DatasetSharderProps {
  * `{ "type": "fixed", "recordLengthBytes": 512 }`.
  * Output: `{ manifestBucket, manifestKey, shardCount, recordCount, bytes, outputBucket, outputPrefix, runId }`.
  */
-export class DatasetSharder extends Construct implements ec2.IConnectable {
+export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IConnectable {
+  /**
+   * Imports an existing sharder (its state machine and the locations it reads and writes), so that a
+   * `TrainingPipeline` can run it. Nothing is created.
+   */
+  public static fromDatasetSharderAttributes(scope: Construct, id: string, attrs: DatasetSharderAttributes): IDatasetSharder {
+    return new ImportedDatasetSharder(scope, id, attrs);
+  }
+
   /** The bucket runs read from. */
   public readonly sourceBucket: s3.IBucket;
   /** The prefix runs read from, normalized to '' or ending in '/'. */
@@ -131,6 +208,8 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
   public readonly destinationPrefix: string;
   /** The default target shard size in bytes. */
   public readonly targetShardBytes: number;
+  /** How many ranges are sharded at the same time (the Distributed Map's `MaxConcurrency`). */
+  public readonly maxConcurrency: number;
   /** Lists the byte ranges of a run and writes them to S3. */
   public readonly planFunction: lambda.Function;
   /** Writes one shard. */
@@ -153,15 +232,20 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
   public readonly operationalKey: kms.IKey;
   /** The state machine: validate, plan, Distributed Map of shard, finalize. */
   public readonly stateMachine: sfn.StateMachine;
+  /** The ARN of the state machine. */
+  public readonly stateMachineArn: string;
 
   constructor(scope: Construct, id: string, props: DatasetSharderProps) {
     super(scope, id);
     const shardMiB = props.targetShardSizeMiB ?? 64;
     const maxConcurrency = props.maxConcurrency ?? 40;
+    this.maxConcurrency = maxConcurrency;
     const shardReserved = props.shardReservedConcurrency;
     const controlReserved = props.controlReservedConcurrency;
     const shardMemory = props.shardMemoryMiB ?? 1769;
     const timeout = props.timeout ?? Duration.hours(12);
+    requireLiteral(this, 'targetShardSizeMiB', props.targetShardSizeMiB, 'the default shard size is written into the state machine in bytes');
+    requireLiteral(this, 'maxConcurrency', props.maxConcurrency, 'it sets the reserved concurrency of the shard function');
     validateNumber(this, 'targetShardSizeMiB', shardMiB, { integer: true, min: MIN_SHARD_MIB, max: MAX_SHARD_MIB });
     validateNumber(this, 'maxConcurrency', maxConcurrency, { integer: true, min: 1, max: 10000 });
     validateNumber(this, 'shardReservedConcurrency', shardReserved, { integer: true, min: 1 });
@@ -335,6 +419,7 @@ export class DatasetSharder extends Construct implements ec2.IConnectable {
       tracingEnabled: true,
       logs: { destination: this.stateMachineLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
+    this.stateMachineArn = this.stateMachine.stateMachineArn;
     const role = this.stateMachine.role;
     for (const f of [this.planFunction, this.shardFunction, this.finalizeFunction]) {
       acknowledgeWildcardResources(

@@ -1,9 +1,8 @@
-import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as fsx from 'aws-cdk-lib/aws-fsx';
 import { Construct } from 'constructs';
-import { DataLake, DataLakeZone } from '../data-lake';
-import { LustreCache, SharedFileSystem, TrainingDemand } from '../storage';
+import { DataLakeZone, IDataLake } from '../data-lake';
+import { LustreCache, LustreCacheOptions, SharedFileSystem, SharedFileSystemOptions } from '../storage';
 
 /** Properties of the reference {@link StorageStack}. */
 export interface StorageStackProps extends StackProps {
@@ -13,37 +12,22 @@ export interface StorageStackProps extends StackProps {
    * The data lake. `/datasets` mirrors `datasets/` of the curated zone (import only);
    * `/checkpoints` mirrors `checkpoints/` of the artifacts zone (import and export).
    */
-  readonly dataLake: DataLake;
+  readonly dataLake: IDataLake;
   /**
-   * The Lustre deployment type.
-   * @default fsx.LustreDeploymentType.PERSISTENT_2
+   * The Lustre file system's settings (deployment type, capacity or training demand, ...).
+   * @default - LustreCache's defaults
    */
-  readonly lustreDeploymentType?: fsx.LustreDeploymentType;
-  /**
-   * Lustre storage capacity, GiB.
-   * @default - sized from `lustreDemand`, else LustreCache's default (1200)
-   */
-  readonly lustreStorageCapacityGiB?: number;
-  /**
-   * Lustre per-unit storage throughput, MB/s per TiB.
-   * @default - LustreCache's default for the deployment type
-   */
-  readonly lustrePerUnitStorageThroughputMBpsPerTiB?: number;
-  /**
-   * The training demand that sizes the Lustre file system (or is checked against the capacity given).
-   * @default - none
-   */
-  readonly lustreDemand?: TrainingDemand;
+  readonly lustre?: LustreCacheOptions;
   /**
    * Whether to create the shared EFS file system (home directories, code).
    * @default true
    */
   readonly sharedFileSystemEnabled?: boolean;
   /**
-   * What happens to the file systems and vaults when the stack is deleted.
-   * @default RemovalPolicy.RETAIN
+   * The shared EFS file system's settings, when it is enabled. It is encrypted with the lake's key.
+   * @default - SharedFileSystem's defaults
    */
-  readonly removalPolicy?: RemovalPolicy;
+  readonly sharedFileSystem?: SharedFileSystemOptions;
 }
 
 /**
@@ -60,22 +44,18 @@ export class StorageStack extends Stack {
     super(scope, id, props);
     const lake = props.dataLake;
     this.lustreCache = new LustreCache(this, 'LustreCache', {
+      ...props.lustre,
       vpc: props.vpc,
-      deploymentType: props.lustreDeploymentType,
-      storageCapacityGiB: props.lustreStorageCapacityGiB,
-      perUnitStorageThroughputMBpsPerTiB: props.lustrePerUnitStorageThroughputMBpsPerTiB,
-      demand: props.lustreDemand,
       dataRepositoryAssociations: [
         { fileSystemPath: '/datasets', bucket: lake.bucket(DataLakeZone.CURATED), bucketPrefix: 'datasets/' },
         { fileSystemPath: '/checkpoints', bucket: lake.bucket(DataLakeZone.ARTIFACTS), bucketPrefix: 'checkpoints/', exportChanges: true },
       ],
-      removalPolicy: props.removalPolicy,
     });
     if (props.sharedFileSystemEnabled ?? true) {
       this.sharedFileSystem = new SharedFileSystem(this, 'SharedFileSystem', {
+        ...props.sharedFileSystem,
         vpc: props.vpc,
         encryptionKey: lake.encryptionKey,
-        removalPolicy: props.removalPolicy,
       });
     }
   }

@@ -7,8 +7,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
-import { invalidProp, validateNumber } from '../common/errors';
+import { Construct, IConstruct } from 'constructs';
+import { invalidProp, requireLiteral, validateNumber } from '../common/errors';
 import {
   nextValidCapacityGiB,
   throughputMBps as lustreThroughputMBps,
@@ -58,10 +58,10 @@ export interface LustreDataRepositoryAssociation {
   readonly importedFileChunkSizeMiB?: number;
 }
 
-/** Properties of a {@link LustreCache}. */
-export interface LustreCacheProps {
-  /** The VPC that the file system and its clients share. */
-  readonly vpc: ec2.IVpc;
+/**
+ * The settings of a {@link LustreCache}: its props without the VPC and the S3 links, which a composition wires in. A stack that builds one takes this bag.
+ */
+export interface LustreCacheOptions {
   /**
    * The subnet of the file system's network interfaces. FSx for Lustre lives in one subnet (one AZ);
    * put the GPU instances in the same AZ to avoid cross-AZ traffic.
@@ -99,12 +99,6 @@ export interface LustreCacheProps {
    * @see recommendStorage for whether the demand needs FSx at all
    */
   readonly demand?: TrainingDemand;
-  /**
-   * Links between directories of the file system and S3 prefixes. One to eight; none for a
-   * file system that is not linked to S3.
-   * @default - none
-   */
-  readonly dataRepositoryAssociations?: LustreDataRepositoryAssociation[];
   /**
    * The key that encrypts a PERSISTENT file system at rest. SCRATCH file systems are always
    * encrypted with keys that FSx manages and take no key.
@@ -147,6 +141,18 @@ export interface LustreCacheProps {
   readonly alarmTopic?: sns.ITopic;
 }
 
+/** Properties of a {@link LustreCache}. */
+export interface LustreCacheProps extends LustreCacheOptions {
+  /** The VPC that the file system and its clients share. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * Links between directories of the file system and S3 prefixes. One to eight; none for a
+   * file system that is not linked to S3.
+   * @default - none
+   */
+  readonly dataRepositoryAssociations?: LustreDataRepositoryAssociation[];
+}
+
 /** The ports of Lustre's LNet traffic: 988, and 1018–1023. */
 const LUSTRE_PORTS: readonly ec2.Port[] = [ec2.Port.tcp(988), ec2.Port.tcpRange(1018, 1023)];
 
@@ -178,6 +184,83 @@ class LustreConnections extends ec2.Connections {
   }
 }
 
+/**
+ * An FSx for Lustre file system that clients mount: created here ({@link LustreCache}) or imported
+ * ({@link LustreCache.fromLustreCacheAttributes}). `TrainingCluster` takes this interface, so that a
+ * team can bring the file system it already has.
+ */
+export interface ILustreCache extends IConstruct, ec2.IConnectable {
+  /** The ID of the file system, such as `fs-0123456789abcdef0`. */
+  readonly fileSystemId: string;
+  /** The DNS name of the file system. */
+  readonly dnsName: string;
+  /** The Lustre mount name of the file system. */
+  readonly mountName: string;
+  /**
+   * Lets a client mount the file system: TCP 988 and 1018–1023 from the client to the file system
+   * and back (FSx servers also connect to their clients).
+   */
+  allowClient(client: ec2.IConnectable): void;
+  /**
+   * Shell commands for a client's user data that mount the file system at `mountPath`.
+   *
+   * @param mountPath where to mount it on the host
+   */
+  mountCommands(mountPath?: string): string[];
+}
+
+/** An existing FSx for Lustre file system to import with {@link LustreCache.fromLustreCacheAttributes}. */
+export interface LustreCacheAttributes {
+  /** The ID of the file system. */
+  readonly fileSystemId: string;
+  /** The DNS name of the file system (`DNSName`). */
+  readonly dnsName: string;
+  /** The Lustre mount name of the file system (`LustreMountName`). */
+  readonly mountName: string;
+  /**
+   * The security groups of the file system's network interfaces. Clients get TCP 988 and 1018–1023
+   * to and from them.
+   */
+  readonly securityGroups: ec2.ISecurityGroup[];
+}
+
+/** A file system that exists already, imported by {@link LustreCache.fromLustreCacheAttributes}. */
+class ImportedLustreCache extends Construct implements ILustreCache {
+  public readonly fileSystemId: string;
+  public readonly dnsName: string;
+  public readonly mountName: string;
+  public readonly connections: ec2.Connections;
+
+  constructor(scope: Construct, id: string, attrs: LustreCacheAttributes) {
+    super(scope, id);
+    if (attrs.securityGroups.length === 0) {
+      throw invalidProp(this, 'securityGroups', 'must hold at least one security group (the file system\u2019s)', []);
+    }
+    for (const [prop, value] of [
+      ['fileSystemId', attrs.fileSystemId],
+      ['dnsName', attrs.dnsName],
+      ['mountName', attrs.mountName],
+    ] as const) {
+      if (!Token.isUnresolved(value) && value.trim() === '') throw invalidProp(this, prop, 'must not be empty', value);
+    }
+    if (!Token.isUnresolved(attrs.fileSystemId) && !/^fs-[0-9a-f]{8,}$/.test(attrs.fileSystemId)) {
+      throw invalidProp(this, 'fileSystemId', 'must be an FSx file system ID such as fs-0123456789abcdef0', attrs.fileSystemId);
+    }
+    this.fileSystemId = attrs.fileSystemId;
+    this.dnsName = attrs.dnsName;
+    this.mountName = attrs.mountName;
+    this.connections = new LustreConnections({ securityGroups: attrs.securityGroups, defaultPort: LUSTRE_PORTS[0] });
+  }
+
+  public allowClient(client: ec2.IConnectable): void {
+    this.connections.allowDefaultPortFrom(client);
+  }
+
+  public mountCommands(mountPath: string = '/fsx'): string[] {
+    return lustreMountCommands(this.dnsName, this.mountName, mountPath);
+  }
+}
+
 const SLR_PATH = 'role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_fs-*';
 
 /**
@@ -206,7 +289,15 @@ const SLR_PATH = 'role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/
  * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/create-dra-linked-data-repo.html
  * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/limit-access-security-groups.html
  */
-export class LustreCache extends Construct implements ec2.IConnectable {
+export class LustreCache extends Construct implements ILustreCache {
+  /**
+   * Imports an existing FSx for Lustre file system, so that a `TrainingCluster` can mount it and
+   * open the Lustre ports to and from it. Nothing is created.
+   */
+  public static fromLustreCacheAttributes(scope: Construct, id: string, attrs: LustreCacheAttributes): ILustreCache {
+    return new ImportedLustreCache(scope, id, attrs);
+  }
+
   /** The file system. */
   public readonly fileSystem: fsx.LustreFileSystem;
   /** The file system's security group. */
@@ -227,6 +318,8 @@ export class LustreCache extends Construct implements ec2.IConnectable {
   public readonly throughputMBps: number;
   /** The demand's aggregate read throughput, MB/s; undefined without a demand. */
   public readonly demandMBps?: number;
+  /** The ID of the file system. */
+  public readonly fileSystemId: string;
   /** The DNS name of the file system. */
   public readonly dnsName: string;
   /** The Lustre mount name of the file system. */
@@ -286,6 +379,9 @@ export class LustreCache extends Construct implements ec2.IConnectable {
       }
     }
 
+    // Capacity steps, throughput, sizing and the alarm threshold are computed from these: no tokens.
+    requireLiteral(this, 'storageCapacityGiB', props.storageCapacityGiB, 'capacity steps, throughput and alarms are computed from it');
+    requireLiteral(this, 'perUnitStorageThroughputMBpsPerTiB', props.perUnitStorageThroughputMBpsPerTiB, 'the throughput is computed from it');
     // Size: capacity and throughput tier, from the props or from the demand.
     const demand = props.demand;
     const demandRate = demand ? this.rethrow(() => demandMBps(demand), 'demand.') : undefined;
@@ -358,6 +454,7 @@ export class LustreCache extends Construct implements ec2.IConnectable {
     for (const child of this.securityGroup.node.children) {
       if (child.node.id.endsWith(':988-1023')) this.securityGroup.node.tryRemoveChild(child.node.id);
     }
+    this.fileSystemId = this.fileSystem.fileSystemId;
     this.dnsName = this.fileSystem.dnsName;
     this.mountName = this.fileSystem.mountName;
 

@@ -9,20 +9,15 @@ import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
 import { efsMountCommands } from './mount-commands';
 
-/** Properties of a {@link SharedFileSystem}. */
-export interface SharedFileSystemProps {
-  /** The VPC of the file system's mount targets and its clients. */
-  readonly vpc: ec2.IVpc;
+/**
+ * The settings of a {@link SharedFileSystem}: its props without the VPC and the key, which a composition wires in. A stack that builds one takes this bag.
+ */
+export interface SharedFileSystemOptions {
   /**
    * The subnets of the mount targets, one per Availability Zone.
    * @default - the VPC's private subnets (with egress, else isolated), one per AZ
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /**
-   * The key that encrypts the file system and its backup vault (for example the data lake's key).
-   * @default - a new customer-managed key with rotation
-   */
-  readonly encryptionKey?: kms.IKey;
   /**
    * When files not read for a while move to the Infrequent Access class. A file read there moves
    * back to Standard on its first access.
@@ -60,6 +55,17 @@ export interface SharedFileSystemProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Properties of a {@link SharedFileSystem}. */
+export interface SharedFileSystemProps extends SharedFileSystemOptions {
+  /** The VPC of the file system's mount targets and its clients. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * The key that encrypts the file system and its backup vault (for example the data lake's key).
+   * @default - a new customer-managed key with rotation
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**

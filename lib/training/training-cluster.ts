@@ -4,26 +4,30 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as efs from 'aws-cdk-lib/aws-efs';
-import * as fsx from 'aws-cdk-lib/aws-fsx';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
-import { invalidProp, validateNumber } from '../common/errors';
+import { Construct, IConstruct } from 'constructs';
+import { invalidProp, requireLiteral, validateNumber } from '../common/errors';
 import { allowCloudWatchLogs, logRetention } from '../common/logging';
 import { acknowledgeWildcardResources, principalConstruct } from '../common/nag';
-import { grantPrefixes, plainPrefix, S3_READ_ACTIONS, S3_WRITE_ACTIONS } from '../common/s3-access';
+import { ILustreCache } from '../storage/lustre-cache';
+import { InstanceTypeFacts, schedulableMemoryMiB } from './instance-types';
 import {
-  cpuInstanceFacts,
-  gpuInstanceFacts,
-  instanceClassLetter,
-  instanceFamily,
-  InstanceTypeFacts,
-  isGraviton,
-  knownGpuInstanceTypes,
-  schedulableMemoryMiB,
-} from './instance-types';
+  Advice,
+  checkStuckJobTimeout,
+  cpuFleetFacts,
+  DEFAULT_CPU_TYPES,
+  DEFAULT_GPU_TYPES,
+  defaultTrainingSize,
+  efaSetting,
+  gpuFleetFacts,
+  jobFit,
+  maxNodesOf,
+  multiNodeFacts,
+  RuleViolation,
+  scaleUpAdvice,
+} from './private/fleet-rules';
 import { hostSetupCommands } from './private/host-setup';
 
 /** The two job queues of a {@link TrainingCluster}. */
@@ -34,38 +38,17 @@ export enum TrainingQueue {
   CPU = 'cpu',
 }
 
-/** Access of the cluster's jobs to one bucket of the data lake. */
-export interface LakeAccess {
-  /** The bucket. */
-  readonly bucket: s3.IBucket;
-  /**
-   * Key prefixes the jobs may use, such as `datasets/imagenet`.
-   * @default - the whole bucket
-   */
-  readonly prefixes?: string[];
-  /**
-   * Whether the jobs may also write and delete objects under the prefixes.
-   * @default false
-   */
-  readonly write?: boolean;
-  /**
-   * The key that encrypts the bucket.
-   * @default - the bucket's own `encryptionKey`, if it has one
-   */
-  readonly encryptionKey?: kms.IKey;
-}
-
-/** Properties of a {@link TrainingCluster}. */
-export interface TrainingClusterProps {
-  /** The VPC the instances run in. */
-  readonly vpc: ec2.IVpc;
+/**
+ * The settings of a {@link TrainingCluster}: its props without the resources that a composition wires
+ * in (VPC, file systems). A stack that builds a cluster takes this bag.
+ */
+export interface TrainingClusterOptions {
   /**
    * The subnets the instances run in. With EFA, the GPU instances use only the first of them: a
    * cluster placement group lives in one Availability Zone.
    * @default - the VPC's private subnets
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
-
   /**
    * GPU instance types of the training compute environment. P family only (p3, p3dn, p4d, p4de, p5,
    * p5e, p5en, p6-b200), unless `allowGpuDevelopmentInstances` also admits G5 types.
@@ -89,7 +72,6 @@ export interface TrainingClusterProps {
    * @default - true when every GPU instance type supports EFA
    */
   readonly efaEnabled?: boolean;
-
   /**
    * CPU instance types of the preprocessing compute environment. C family (5th generation or newer)
    * only, unless `allowGeneralPurposeCpuInstances` also admits M and R.
@@ -111,7 +93,6 @@ export interface TrainingClusterProps {
    * @default true
    */
   readonly cpuSpot?: boolean;
-
   /**
    * Attach a fair-share scheduling policy to both queues. Jobs must then be submitted with a share
    * identifier.
@@ -123,49 +104,21 @@ export interface TrainingClusterProps {
    * @default - none: Batch shares equally among the identifiers that jobs use
    */
   readonly fairShareIdentifiers?: string[];
-
-  /**
-   * The FSx for Lustre file system that the instances mount at `lustreMountPath`. The cluster opens
-   * TCP 988 and 1018-1023 to it from its security group. Needs `lustreMountName`.
-   * @default - no Lustre mount
-   */
-  readonly lustreFileSystem?: fsx.IFileSystem;
-  /**
-   * The Lustre mount name of `lustreFileSystem` (`LustreFileSystem.mountName`).
-   * @default - required when `lustreFileSystem` is given
-   */
-  readonly lustreMountName?: string;
-  /**
-   * The DNS name of `lustreFileSystem`.
-   * @default - the file system's `dnsName` when it is a `LustreFileSystem`, else `<fileSystemId>.fsx.<region>.amazonaws.com`
-   */
-  readonly lustreDnsName?: string;
   /**
    * Where the Lustre file system is mounted on the hosts and in the jobs' containers.
    * @default '/fsx'
    */
   readonly lustreMountPath?: string;
   /**
-   * An EFS file system mounted at `sharedFileSystemMountPath` (home directories, code, small files).
-   * @default - no EFS mount
-   */
-  readonly sharedFileSystem?: efs.IFileSystem;
-  /**
    * Where the EFS file system is mounted.
    * @default '/home'
    */
   readonly sharedFileSystemMountPath?: string;
   /**
-   * Mount the EFS file system through this access point.
-   * @default - the file system's root
-   */
-  readonly sharedFileSystemAccessPoint?: efs.IAccessPoint;
-  /**
    * Where local NVMe instance storage is mounted (striped when there are several devices).
    * @default '/scratch'
    */
   readonly scratchMountPath?: string;
-
   /**
    * Size of each instance's encrypted root volume, which holds the container images.
    * @default 200
@@ -182,12 +135,25 @@ export interface TrainingClusterProps {
    * @default 'CdkMlAtScale/Training'
    */
   readonly metricsNamespace?: string;
-
   /**
-   * The data lake locations the jobs read and write.
-   * @default - no lake access
+   * The security group of every instance. The cluster adds its rules to it (EFA and multi-node
+   * traffic within the group, Lustre, NFS).
+   * @default - a new security group that allows all outbound traffic
    */
-  readonly lakeAccess?: LakeAccess[];
+  readonly securityGroup?: ec2.ISecurityGroup;
+  /**
+   * The role that the jobs' containers assume (trusted by `ecs-tasks.amazonaws.com`). Grant it lake
+   * access through the cluster: `lake.grantRead(cluster, zone, prefix)`.
+   * @default - a new role with no permissions but those granted to the cluster
+   */
+  readonly jobRole?: iam.IRole;
+  /**
+   * The role of the container instances (trusted by `ec2.amazonaws.com`). A role passed in must carry
+   * `AmazonEC2ContainerServiceforEC2Role` or its equivalent; the cluster adds `cloudwatch:PutMetricData`
+   * for its namespace, and EFS access when `sharedFileSystem` is given.
+   * @default - a new role with AmazonEC2ContainerServiceforEC2Role
+   */
+  readonly instanceRole?: iam.IRole;
   /**
    * How long job logs are kept. At least a year.
    * @default logs.RetentionDays.ONE_YEAR
@@ -198,7 +164,6 @@ export interface TrainingClusterProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
-
   /**
    * Container image of the preprocessing job.
    * @default - Amazon Linux 2023 from ECR Public, a placeholder for a smoke test
@@ -219,7 +184,6 @@ export interface TrainingClusterProps {
    * @default 4
    */
   readonly preprocessMemoryGiB?: number;
-
   /**
    * Container image of the training jobs.
    * @default - Amazon Linux 2023 from ECR Public, a placeholder for a smoke test (runs nvidia-smi)
@@ -251,7 +215,6 @@ export interface TrainingClusterProps {
    * @default - half of trainingMemoryGiB, at most 64
    */
   readonly trainingSharedMemoryGiB?: number;
-
   /**
    * Nodes of the multi-node parallel training job. At least 2; leave undefined for no multi-node job.
    * @default - no multi-node job definition
@@ -267,7 +230,6 @@ export interface TrainingClusterProps {
    * @default 0
    */
   readonly multiNodeMainNode?: number;
-
   /**
    * Attempts of every job, counting the first. Only Spot reclaims and host terminations are retried.
    * @default 3
@@ -275,16 +237,215 @@ export interface TrainingClusterProps {
   readonly retryAttempts?: number;
   /**
    * A job still RUNNABLE after this long for a reason that will not go away (it asks for more than
-   * the compute environment can ever give) is cancelled. Between 10 minutes and 86400 minutes.
+   * the compute environment can ever give) is cancelled. From 10 minutes to 24 hours (Batch's
+   * `maxTimeSeconds`: 600 to 86,400).
    * @default Duration.minutes(30)
    */
   readonly stuckJobTimeout?: Duration;
 }
 
-const DEFAULT_GPU_TYPES = ['p4d.24xlarge'];
-const DEFAULT_CPU_TYPES = ['c6i.2xlarge', 'c6i.4xlarge', 'c6a.2xlarge', 'c6a.4xlarge'];
+/** Properties of a {@link TrainingCluster}. */
+export interface TrainingClusterProps extends TrainingClusterOptions {
+  /** The VPC the instances run in. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * The FSx for Lustre file system that the instances mount at `lustreMountPath`: a `LustreCache`, or
+   * one imported with `LustreCache.fromLustreCacheAttributes`. The cluster opens TCP 988 and
+   * 1018-1023 in both directions between its security group and the file system's.
+   * @default - no Lustre mount
+   */
+  readonly lustre?: ILustreCache;
+  /**
+   * An EFS file system mounted at `sharedFileSystemMountPath` (home directories, code, small files).
+   * @default - no EFS mount
+   */
+  readonly sharedFileSystem?: efs.IFileSystem;
+  /**
+   * Mount the EFS file system through this access point.
+   * @default - the file system's root
+   */
+  readonly sharedFileSystemAccessPoint?: efs.IAccessPoint;
+}
+
 const PLACEHOLDER_IMAGE = 'public.ecr.aws/amazonlinux/amazonlinux:2023';
 const RETRY_STATUS_REASON = 'Host EC2*';
+
+/** The job definitions of a training cluster. */
+export enum TrainingJob {
+  /** The preprocessing job (CPU queue), submitted as an array job. */
+  PREPROCESS = 'preprocess',
+  /** The single-node training job (GPU queue). */
+  SINGLE_NODE_TRAINING = 'single-node-training',
+  /** The multi-node parallel training job (GPU queue), when the cluster has one. */
+  MULTI_NODE_TRAINING = 'multi-node-training',
+}
+
+/**
+ * A training cluster: created here ({@link TrainingCluster}) or imported
+ * ({@link TrainingCluster.fromTrainingClusterAttributes}). `TrainingPipeline` takes this interface and
+ * derives its job type, GPU and node ceilings and share identifier from it. Its grant principal is the
+ * jobs' role, so that `lake.grantRead(cluster, zone, prefix)` lets the jobs read.
+ */
+export interface ITrainingCluster extends IConstruct, iam.IGrantable {
+  /** The GPUs of the largest instance type of the GPU queue: the most one training container can get. */
+  readonly maxGpusPerInstance: number;
+  /**
+   * The most nodes a multi-node job can run on at once (the GPU environment's vCPU ceiling over the
+   * vCPUs of one node); undefined without a multi-node job definition.
+   */
+  readonly maxNodes?: number;
+  /** Whether the queues have a fair-share policy: jobs must then be submitted with a share identifier. */
+  readonly fairShareScheduling: boolean;
+  /** The job queue of a fleet. */
+  jobQueue(queue: TrainingQueue): batch.IJobQueue;
+  /** A job definition of the cluster; undefined for the multi-node job when there is none. */
+  jobDefinition(job: TrainingJob): batch.IJobDefinition | undefined;
+  /**
+   * Grants submitting jobs to a queue with the cluster's job definitions, and following them
+   * (describe, list, terminate).
+   */
+  grantSubmitJobs(grantee: iam.IGrantable, queue: TrainingQueue): iam.Grant;
+}
+
+/** An existing training cluster to import with {@link TrainingCluster.fromTrainingClusterAttributes}. */
+export interface TrainingClusterAttributes {
+  /** The GPU (training) job queue. */
+  readonly gpuQueue: batch.IJobQueue;
+  /** The CPU (preprocessing) job queue. */
+  readonly cpuQueue: batch.IJobQueue;
+  /** The preprocessing job definition. */
+  readonly preprocessJobDefinition: batch.IJobDefinition;
+  /** The single-node training job definition. */
+  readonly trainingJobDefinition: batch.IJobDefinition;
+  /**
+   * The multi-node parallel training job definition.
+   * @default - none
+   */
+  readonly multiNodeTrainingJobDefinition?: batch.IJobDefinition;
+  /** The GPUs of the largest instance type of the GPU queue. */
+  readonly maxGpusPerInstance: number;
+  /**
+   * The most nodes a multi-node job can run on at once.
+   * @default - required with `multiNodeTrainingJobDefinition`
+   */
+  readonly maxNodes?: number;
+  /**
+   * Whether the queues have a fair-share scheduling policy.
+   * @default false
+   */
+  readonly fairShareScheduling?: boolean;
+  /** The role that the jobs' containers assume: the cluster's grant principal. */
+  readonly jobRole: iam.IRole;
+}
+
+/** What a created and an imported cluster share: job lookup and the submit grant. */
+abstract class TrainingClusterBase extends Construct implements ITrainingCluster {
+  public abstract readonly grantPrincipal: iam.IPrincipal;
+  public abstract readonly maxGpusPerInstance: number;
+  public abstract readonly maxNodes?: number;
+  public abstract readonly fairShareScheduling: boolean;
+
+  public abstract jobQueue(queue: TrainingQueue): batch.IJobQueue;
+  public abstract jobDefinition(job: TrainingJob): batch.IJobDefinition | undefined;
+
+  public grantSubmitJobs(grantee: iam.IGrantable, queue: TrainingQueue): iam.Grant {
+    const jobQueue = this.jobQueue(queue);
+    const definitions = (
+      queue === TrainingQueue.GPU ? [TrainingJob.SINGLE_NODE_TRAINING, TrainingJob.MULTI_NODE_TRAINING] : [TrainingJob.PREPROCESS]
+    ).flatMap((job) => this.jobDefinition(job) ?? []);
+    const stack = Stack.of(this);
+    const definitionArns = definitions.flatMap((d) => {
+      const base = stack.formatArn({ service: 'batch', resource: 'job-definition', resourceName: d.jobDefinitionName });
+      return [base, `${base}:*`];
+    });
+    const submit = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['batch:SubmitJob', 'batch:TagResource'],
+      resourceArns: [jobQueue.jobQueueArn, ...definitionArns],
+    });
+    const jobArns = stack.formatArn({ service: 'batch', resource: 'job', resourceName: '*' });
+    const terminate = iam.Grant.addToPrincipal({ grantee, actions: ['batch:TerminateJob'], resourceArns: [jobArns] });
+    const follow = iam.Grant.addToPrincipal({ grantee, actions: ['batch:DescribeJobs', 'batch:ListJobs'], resourceArns: ['*'] });
+    const principal = principalConstruct(grantee);
+    if (principal) {
+      acknowledgeWildcardResources(
+        principal,
+        definitionArns.filter((a) => a.endsWith(':*')),
+        'Every revision of the cluster\u2019s own job definitions: a revision number is assigned at each deployment.',
+      );
+      acknowledgeWildcardResources(
+        principal,
+        [jobArns],
+        'Job IDs are created at submission; terminating is limited to jobs of this account and region, and needed to cancel a pipeline run.',
+      );
+      acknowledgeWildcardResources(principal, ['*'], 'batch:DescribeJobs and batch:ListJobs support no resource-level permissions.');
+    }
+    return submit.combine(terminate).combine(follow);
+  }
+}
+
+/** A cluster that exists already, imported by {@link TrainingCluster.fromTrainingClusterAttributes}. */
+class ImportedTrainingCluster extends TrainingClusterBase {
+  public readonly grantPrincipal: iam.IPrincipal;
+  public readonly maxGpusPerInstance: number;
+  public readonly maxNodes?: number;
+  public readonly fairShareScheduling: boolean;
+  private readonly attrs: TrainingClusterAttributes;
+
+  constructor(scope: Construct, id: string, attrs: TrainingClusterAttributes) {
+    super(scope, id);
+    requireLiteral(this, 'maxGpusPerInstance', attrs.maxGpusPerInstance, 'it bounds the GPUs a pipeline run may ask for');
+    requireLiteral(this, 'maxNodes', attrs.maxNodes, 'it bounds the nodes a pipeline run may ask for');
+    validateNumber(this, 'maxGpusPerInstance', attrs.maxGpusPerInstance, { integer: true, min: 1, max: 64 });
+    validateNumber(this, 'maxNodes', attrs.maxNodes, { integer: true, min: 2, max: 1000 });
+    if (attrs.multiNodeTrainingJobDefinition && attrs.maxNodes === undefined) {
+      throw invalidProp(this, 'maxNodes', 'must be given with multiNodeTrainingJobDefinition', undefined);
+    }
+    if (!attrs.multiNodeTrainingJobDefinition && attrs.maxNodes !== undefined) {
+      throw invalidProp(this, 'maxNodes', 'applies only with multiNodeTrainingJobDefinition', attrs.maxNodes);
+    }
+    this.attrs = attrs;
+    this.grantPrincipal = attrs.jobRole.grantPrincipal;
+    this.maxGpusPerInstance = attrs.maxGpusPerInstance;
+    this.maxNodes = attrs.maxNodes;
+    this.fairShareScheduling = attrs.fairShareScheduling ?? false;
+  }
+
+  public jobQueue(queue: TrainingQueue): batch.IJobQueue {
+    return queue === TrainingQueue.GPU ? this.attrs.gpuQueue : this.attrs.cpuQueue;
+  }
+
+  public jobDefinition(job: TrainingJob): batch.IJobDefinition | undefined {
+    switch (job) {
+      case TrainingJob.PREPROCESS:
+        return this.attrs.preprocessJobDefinition;
+      case TrainingJob.SINGLE_NODE_TRAINING:
+        return this.attrs.trainingJobDefinition;
+      case TrainingJob.MULTI_NODE_TRAINING:
+        return this.attrs.multiNodeTrainingJobDefinition;
+    }
+  }
+}
+
+/** One Batch fleet: what differs between the GPU and the CPU fleet. */
+interface FleetSpec {
+  /** `Gpu` or `Cpu`: the prefix of the construct ids (kept stable: they name retained resources' neighbours). */
+  readonly idPrefix: 'Gpu' | 'Cpu';
+  readonly hostCommands: string[];
+  readonly facts: InstanceTypeFacts[];
+  readonly imageType: batch.EcsMachineImageType;
+  readonly spot: boolean;
+  readonly maxvCpus: number;
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly placementGroup?: ec2.PlacementGroup;
+}
+
+/** What one fleet consists of. */
+interface Fleet {
+  readonly launchTemplate: ec2.LaunchTemplate;
+  readonly computeEnvironment: batch.ManagedEc2EcsComputeEnvironment;
+  readonly queue: batch.JobQueue;
+}
 
 /**
  * GPU training on AWS Batch, fed by CPU preprocessing: the producer/consumer topology of the whitepaper.
@@ -308,9 +469,17 @@ const RETRY_STATUS_REASON = 'Host EC2*';
  * @see https://docs.aws.amazon.com/batch/latest/userguide/multi-node-parallel-jobs.html
  * @see https://docs.aws.amazon.com/batch/latest/userguide/efa.html
  */
-export class TrainingCluster extends Construct implements ec2.IConnectable {
+export class TrainingCluster extends TrainingClusterBase implements ec2.IConnectable {
+  /**
+   * Imports an existing cluster (its queues and job definitions), so that a `TrainingPipeline` can
+   * drive it. Nothing is created.
+   */
+  public static fromTrainingClusterAttributes(scope: Construct, id: string, attrs: TrainingClusterAttributes): ITrainingCluster {
+    return new ImportedTrainingCluster(scope, id, attrs);
+  }
+
   /** The security group of every instance; allows all traffic within itself when EFA or multi-node is on. */
-  public readonly securityGroup: ec2.SecurityGroup;
+  public readonly securityGroup: ec2.ISecurityGroup;
   /** Network access of the instances. */
   public readonly connections: ec2.Connections;
   /** The key of the root volumes and the log group. */
@@ -322,7 +491,7 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
   /** The cluster placement group of the GPU instances, when EFA is on. */
   public readonly placementGroup?: ec2.PlacementGroup;
   /** The instance role of both compute environments. */
-  public readonly instanceRole: iam.Role;
+  public readonly instanceRole: iam.IRole;
   /** The GPU compute environment. */
   public readonly gpuComputeEnvironment: batch.ManagedEc2EcsComputeEnvironment;
   /** The CPU compute environment. */
@@ -334,7 +503,9 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
   /** The fair-share policy of both queues, when enabled. */
   public readonly schedulingPolicy?: batch.FairshareSchedulingPolicy;
   /** The role that the jobs' containers assume. */
-  public readonly jobRole: iam.Role;
+  public readonly jobRole: iam.IRole;
+  /** The jobs' role: `lake.grantRead(cluster, zone, prefix)` grants to it. */
+  public readonly grantPrincipal: iam.IPrincipal;
   /** The role that ECS uses to pull images and write logs. */
   public readonly executionRole: iam.Role;
   /** The log group of every job. */
@@ -351,6 +522,12 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
   public readonly efaInterfaces: number;
   /** Facts of the allowed GPU instance types. */
   public readonly gpuInstanceFacts: InstanceTypeFacts[];
+  /** The GPUs of the largest GPU instance type. */
+  public readonly maxGpusPerInstance: number;
+  /** The most nodes the multi-node job can run on at once; undefined without one. */
+  public readonly maxNodes?: number;
+  /** Whether the queues have a fair-share policy. */
+  public readonly fairShareScheduling: boolean;
   /** Where the Lustre file system is mounted. */
   public readonly lustreMountPath: string;
   /** The CloudWatch namespace in which the hosts' agent publishes GPU, memory and disk metrics. */
@@ -375,6 +552,20 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
     if (new Set([lustreMountPath, efsMountPath, scratchPath]).size !== 3) {
       throw invalidProp(this, 'scratchMountPath', 'must differ from lustreMountPath and sharedFileSystemMountPath', scratchPath);
     }
+    // These feed the fit checks, ceilings and MiB conversions below: a token would compute garbage.
+    const arithmetic: Array<[string, number | undefined]> = [
+      ['gpuMaxVcpus', props.gpuMaxVcpus],
+      ['cpuMaxVcpus', props.cpuMaxVcpus],
+      ['preprocessVcpus', props.preprocessVcpus],
+      ['preprocessMemoryGiB', props.preprocessMemoryGiB],
+      ['trainingGpus', props.trainingGpus],
+      ['trainingVcpus', props.trainingVcpus],
+      ['trainingMemoryGiB', props.trainingMemoryGiB],
+      ['trainingSharedMemoryGiB', props.trainingSharedMemoryGiB],
+      ['multiNodeCount', props.multiNodeCount],
+      ['multiNodeMainNode', props.multiNodeMainNode],
+    ];
+    for (const [prop, value] of arithmetic) requireLiteral(this, prop, value, 'job sizes are checked against the instance types at synth');
     const gpuMaxVcpus = props.gpuMaxVcpus ?? 768;
     const cpuMaxVcpus = props.cpuMaxVcpus ?? 256;
     const rootVolumeSizeGiB = props.rootVolumeSizeGiB ?? 200;
@@ -384,125 +575,114 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
     validateNumber(this, 'rootVolumeSizeGiB', rootVolumeSizeGiB, { integer: true, min: 30, max: 16384 });
     validateNumber(this, 'retryAttempts', retryAttempts, { integer: true, min: 1, max: 10 });
     const retention = logRetention(this, 'logRetention', props.logRetention);
-    if (props.lustreFileSystem && props.lustreMountName === undefined) {
-      throw invalidProp(this, 'lustreMountName', 'must be given with lustreFileSystem', props.lustreMountName);
-    }
-    if (!props.lustreFileSystem && props.lustreMountName !== undefined) {
-      throw invalidProp(this, 'lustreFileSystem', 'must be given with lustreMountName', undefined);
-    }
     if (props.sharedFileSystemAccessPoint && !props.sharedFileSystem) {
       throw invalidProp(this, 'sharedFileSystem', 'must be given with sharedFileSystemAccessPoint', undefined);
     }
-
-    // ---- instance types
-    const gpuFacts = this.validateGpuInstanceTypes(props);
-    this.gpuInstanceFacts = gpuFacts;
-    const cpuFacts = this.validateCpuInstanceTypes(props);
-    const efaCounts = new Set(gpuFacts.map((f) => f.efaInterfaces));
-    const allEfa = gpuFacts.every((f) => f.efaInterfaces > 0);
-    this.efaEnabled = props.efaEnabled ?? allEfa;
-    if (this.efaEnabled) {
-      if (!allEfa) {
-        const without = gpuFacts.filter((f) => f.efaInterfaces === 0).map((f) => f.instanceType);
-        throw invalidProp(this, 'efaEnabled', `needs every GPU instance type to support EFA (${without.join(', ')} do not)`, true);
-      }
-      if (efaCounts.size > 1) {
-        const counts = gpuFacts.map((f) => `${f.instanceType}: ${f.efaInterfaces}`).join(', ');
-        throw invalidProp(
-          this,
-          'gpuInstanceTypes',
-          `must share one EFA interface count when EFA is on, since one launch template serves them all (${counts}); use one TrainingCluster per count, or set efaEnabled: false`,
-          gpuFacts.map((f) => f.instanceType),
-        );
+    const stuckAfter = props.stuckJobTimeout ?? Duration.minutes(30);
+    if (!stuckAfter.isUnresolved()) this.rule(() => checkStuckJobTimeout(stuckAfter.toSeconds({ integral: false }), stuckAfter.toHumanString()));
+    this.fairShareScheduling = props.fairShareScheduling ?? false;
+    if (props.fairShareIdentifiers !== undefined && !props.fairShareScheduling) {
+      throw invalidProp(this, 'fairShareScheduling', 'must be true when fairShareIdentifiers are given', props.fairShareScheduling);
+    }
+    for (const share of props.fairShareIdentifiers ?? []) {
+      if (!Token.isUnresolved(share) && !/^[A-Za-z0-9]{1,254}\*?$/.test(share)) {
+        throw invalidProp(this, 'fairShareIdentifiers', 'must be letters and digits, optionally ending in *', share);
       }
     }
-    this.efaInterfaces = this.efaEnabled ? gpuFacts[0].efaInterfaces : 0;
+
+    // ---- subnets: private (or isolated) only; Batch instances get no public IP
+    const subnets = this.privateSubnets(props);
+
+    // ---- instance types (pure rules, lib/training/private/fleet-rules.ts)
+    const typeNames = (prop: string, types: ec2.InstanceType[]) =>
+      types.map((t) => {
+        const name = t.toString();
+        if (Token.isUnresolved(name)) throw invalidProp(this, prop, 'must be known at synth', name);
+        return name;
+      });
+    const gpuTypes = typeNames('gpuInstanceTypes', props.gpuInstanceTypes ?? DEFAULT_GPU_TYPES.map((t) => new ec2.InstanceType(t)));
+    const cpuTypes = typeNames('cpuInstanceTypes', props.cpuInstanceTypes ?? DEFAULT_CPU_TYPES.map((t) => new ec2.InstanceType(t)));
+    const gpuFacts = this.rule(() => gpuFleetFacts(gpuTypes, props.allowGpuDevelopmentInstances ?? false));
+    this.gpuInstanceFacts = gpuFacts;
+    this.maxGpusPerInstance = Math.max(...gpuFacts.map((f) => f.gpus));
+    const cpuFacts = this.rule(() => cpuFleetFacts(cpuTypes, props.allowGeneralPurposeCpuInstances ?? false));
+    const efa = this.rule(() => efaSetting(gpuFacts, props.efaEnabled));
+    this.efaEnabled = efa.enabled;
+    this.efaInterfaces = efa.interfaces;
 
     // ---- job sizes, checked before anything is built
     const preprocessVcpus = props.preprocessVcpus ?? 2;
     const preprocessMemoryGiB = props.preprocessMemoryGiB ?? 4;
     validateNumber(this, 'preprocessVcpus', preprocessVcpus, { min: 0.25 });
     validateNumber(this, 'preprocessMemoryGiB', preprocessMemoryGiB, { min: 0.5 });
-    this.requireFit('preprocess', cpuFacts, 0, preprocessVcpus, preprocessMemoryGiB);
+    this.advise(this.rule(() => jobFit('preprocess', cpuFacts, 0, preprocessVcpus, preprocessMemoryGiB)));
 
-    const smallest = (pick: (f: InstanceTypeFacts) => number) => Math.min(...gpuFacts.map(pick));
-    const trainingGpus = props.trainingGpus ?? smallest((f) => f.gpus);
-    const trainingVcpus = props.trainingVcpus ?? smallest((f) => f.vcpus);
-    const trainingMemoryGiB = props.trainingMemoryGiB ?? Math.floor(smallest((f) => schedulableMemoryMiB(f)) / 1024);
+    const defaults = defaultTrainingSize(gpuFacts);
+    const trainingGpus = props.trainingGpus ?? defaults.gpus;
+    const trainingVcpus = props.trainingVcpus ?? defaults.vcpus;
+    const trainingMemoryGiB = props.trainingMemoryGiB ?? defaults.memoryGiB;
     const sharedMemoryGiB = props.trainingSharedMemoryGiB ?? Math.min(64, trainingMemoryGiB / 2);
     validateNumber(this, 'trainingGpus', trainingGpus, { integer: true, min: 1 });
     validateNumber(this, 'trainingVcpus', trainingVcpus, { min: 1 });
     validateNumber(this, 'trainingMemoryGiB', trainingMemoryGiB, { min: 1 });
     validateNumber(this, 'trainingSharedMemoryGiB', sharedMemoryGiB, { min: 0.0625 });
-    this.requireFit('training', gpuFacts, trainingGpus, trainingVcpus, trainingMemoryGiB);
-    if (!Token.isUnresolved(sharedMemoryGiB) && !Token.isUnresolved(trainingMemoryGiB) && sharedMemoryGiB >= trainingMemoryGiB) {
+    this.advise(this.rule(() => jobFit('training', gpuFacts, trainingGpus, trainingVcpus, trainingMemoryGiB)));
+    if (sharedMemoryGiB >= trainingMemoryGiB) {
       throw invalidProp(this, 'trainingSharedMemoryGiB', `must be less than trainingMemoryGiB (${trainingMemoryGiB})`, sharedMemoryGiB);
     }
 
-    let multiNodeFacts: InstanceTypeFacts | undefined;
+    let multiNode: InstanceTypeFacts | undefined;
     if (props.multiNodeCount !== undefined) {
       validateNumber(this, 'multiNodeCount', props.multiNodeCount, { integer: true, min: 2, max: 1000 });
       const mainNode = props.multiNodeMainNode ?? 0;
       validateNumber(this, 'multiNodeMainNode', mainNode, { integer: true, min: 0, max: props.multiNodeCount - 1 });
-      multiNodeFacts = this.multiNodeFacts(props, gpuFacts);
-      if (!Token.isUnresolved(props.multiNodeCount) && props.multiNodeCount * multiNodeFacts.vcpus > gpuMaxVcpus) {
+      multiNode = this.rule(() => multiNodeFacts(gpuFacts, props.multiNodeInstanceType?.toString()));
+      if (props.multiNodeCount * multiNode.vcpus > gpuMaxVcpus) {
         throw invalidProp(
           this,
           'gpuMaxVcpus',
-          `must hold the multi-node job (${props.multiNodeCount} x ${multiNodeFacts.vcpus} vCPUs of ${multiNodeFacts.instanceType} = ${props.multiNodeCount * multiNodeFacts.vcpus})`,
+          `must hold the multi-node job (${props.multiNodeCount} x ${multiNode.vcpus} vCPUs of ${multiNode.instanceType} = ${props.multiNodeCount * multiNode.vcpus})`,
           gpuMaxVcpus,
         );
       }
+      this.maxNodes = Math.min(1000, maxNodesOf(multiNode, gpuMaxVcpus));
       if (!this.efaEnabled) {
         Validations.of(this).addWarning(
           'cdk-ml-at-scale:MultiNodeWithoutEfa',
-          `The multi-node job runs on ${multiNodeFacts.instanceType} without EFA: collective communication goes over TCP and will likely bound the training speed.`,
+          `The multi-node job runs on ${multiNode.instanceType} without EFA: collective communication goes over TCP and will likely bound the training speed.`,
         );
       }
     } else if (props.multiNodeInstanceType !== undefined || props.multiNodeMainNode !== undefined) {
       throw invalidProp(this, 'multiNodeCount', 'must be given with multiNodeInstanceType or multiNodeMainNode', undefined);
     }
-    if (!Token.isUnresolved(gpuMaxVcpus) && gpuMaxVcpus < Math.min(...gpuFacts.map((f) => f.vcpus))) {
+    if (gpuMaxVcpus < Math.min(...gpuFacts.map((f) => f.vcpus))) {
       throw invalidProp(this, 'gpuMaxVcpus', `must hold at least one GPU instance (${Math.min(...gpuFacts.map((f) => f.vcpus))} vCPUs)`, gpuMaxVcpus);
     }
 
     // ---- network and keys
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: `Batch instances of ${this.node.path}`,
-      allowAllOutbound: true,
-    });
+    this.securityGroup =
+      props.securityGroup ??
+      new ec2.SecurityGroup(this, 'SecurityGroup', {
+        vpc: props.vpc,
+        description: `Batch instances of ${this.node.path}`,
+        allowAllOutbound: true,
+      });
     this.connections = new ec2.Connections({ securityGroups: [this.securityGroup] });
     if (this.efaEnabled || props.multiNodeCount !== undefined) {
       // EFA and multi-node jobs need every port between the nodes (the EFA requirement is all traffic).
       this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.allTraffic(), 'EFA and multi-node traffic within the cluster');
     }
-    // Ingress rules on the file systems' groups, added from the cluster side: an imported file system is
-    // opened too, and a file system in another stack gets its rule in this stack (remote rule: no cycle).
-    // Egress needs no rule: the cluster's group allows all outbound traffic.
-    const allowIn = (target: ec2.IConnectable, port: ec2.Port, description: string) => {
-      for (const group of target.connections.securityGroups) group.addIngressRule(this.securityGroup, port, description, true);
-    };
-    if (props.lustreFileSystem) {
-      // Lustre needs 988 (LNet) and 1018-1023 (clients' privileged source ports).
-      allowIn(props.lustreFileSystem, ec2.Port.tcp(988), 'Lustre (LNet) from the training cluster');
-      allowIn(props.lustreFileSystem, ec2.Port.tcpRange(1018, 1023), 'Lustre from the training cluster');
+    if (props.lustre) this.openLustre(props.lustre);
+    if (props.sharedFileSystem) {
+      for (const group of props.sharedFileSystem.connections.securityGroups) {
+        group.addIngressRule(this.securityGroup, ec2.Port.tcp(2049), 'NFS from the training cluster', true);
+      }
     }
-    if (props.sharedFileSystem) allowIn(props.sharedFileSystem, ec2.Port.tcp(2049), 'NFS from the training cluster');
 
     this.encryptionKey = props.encryptionKey ?? this.createKey(removalPolicy);
 
     // ---- instance role
-    this.instanceRole = new iam.Role(this, 'InstanceRole', {
-      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: `Batch container instances of ${this.node.path}`,
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonEC2ContainerServiceforEC2Role')],
-    });
-    Validations.of(this.instanceRole).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
-      reason:
-        'The AWS-maintained policy that ECS container instances need to register with the Batch-managed ECS cluster, pull images and send logs; AWS updates it as ECS changes. Jobs do not get it: they run with the job role.',
-    });
+    this.instanceRole = props.instanceRole ?? this.createInstanceRole();
     const metricsNamespace = props.metricsNamespace ?? 'CdkMlAtScale/Training';
     this.metricsNamespace = metricsNamespace;
     this.instanceRole.addToPrincipalPolicy(
@@ -519,10 +699,10 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
     );
     if (props.sharedFileSystem) props.sharedFileSystem.grantReadWrite(this.instanceRole);
 
-    // ---- launch templates
+    // ---- the two fleets: launch template, compute environment and queue each
     const hostOptions = {
-      lustreDnsName: props.lustreFileSystem ? this.lustreDnsName(props) : undefined,
-      lustreMountName: props.lustreMountName,
+      lustreDnsName: props.lustre?.dnsName,
+      lustreMountName: props.lustre?.mountName,
       lustreMountPath,
       efsFileSystemId: props.sharedFileSystem?.fileSystemId,
       efsAccessPointId: props.sharedFileSystemAccessPoint?.accessPointId,
@@ -530,88 +710,49 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
       scratchPath,
       metricsNamespace,
     };
-    this.launchTemplate = this.createLaunchTemplate('GpuLaunchTemplate', hostSetupCommands({ ...hostOptions, gpuMetrics: true, efa: this.efaEnabled }), rootVolumeSizeGiB);
-    this.cpuLaunchTemplate = this.createLaunchTemplate('CpuLaunchTemplate', hostSetupCommands({ ...hostOptions, gpuMetrics: false, efa: false }), rootVolumeSizeGiB);
-
-    // ---- compute environments
-    const subnets = props.vpc.selectSubnets(props.vpcSubnets);
     if (this.efaEnabled) {
       this.placementGroup = new ec2.PlacementGroup(this, 'PlacementGroup', { strategy: ec2.PlacementGroupStrategy.CLUSTER });
     }
-    this.gpuComputeEnvironment = new batch.ManagedEc2EcsComputeEnvironment(this, 'GpuComputeEnvironment', {
-      vpc: props.vpc,
-      vpcSubnets: this.efaEnabled ? { subnets: subnets.subnets.slice(0, 1) } : props.vpcSubnets,
-      securityGroups: [this.securityGroup],
-      instanceTypes: gpuFacts.map((f) => new ec2.InstanceType(f.instanceType)),
-      useOptimalInstanceClasses: false,
-      images: [{ imageType: batch.EcsMachineImageType.ECS_AL2023_NVIDIA }],
-      instanceRole: this.instanceRole,
-      launchTemplate: this.launchTemplate,
-      placementGroup: this.placementGroup,
-      spot: false,
-      allocationStrategy: batch.AllocationStrategy.BEST_FIT_PROGRESSIVE,
-      minvCpus: 0,
-      maxvCpus: gpuMaxVcpus,
-      replaceComputeEnvironment: false,
-      terminateOnUpdate: false,
-    });
-    this.pinLaunchTemplateVersion(this.gpuComputeEnvironment, this.launchTemplate);
-    if (this.efaEnabled) this.attachEfaInterfaces();
-
-    const cpuSpot = props.cpuSpot ?? true;
-    this.cpuComputeEnvironment = new batch.ManagedEc2EcsComputeEnvironment(this, 'CpuComputeEnvironment', {
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      securityGroups: [this.securityGroup],
-      instanceTypes: cpuFacts.map((f) => new ec2.InstanceType(f.instanceType)),
-      useOptimalInstanceClasses: false,
-      images: [{ imageType: batch.EcsMachineImageType.ECS_AL2023 }],
-      instanceRole: this.instanceRole,
-      launchTemplate: this.cpuLaunchTemplate,
-      spot: cpuSpot,
-      allocationStrategy: cpuSpot ? batch.AllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED : batch.AllocationStrategy.BEST_FIT_PROGRESSIVE,
-      minvCpus: 0,
-      maxvCpus: cpuMaxVcpus,
-      replaceComputeEnvironment: false,
-      terminateOnUpdate: false,
-    });
-    this.pinLaunchTemplateVersion(this.cpuComputeEnvironment, this.cpuLaunchTemplate);
-
-    // ---- queues
-    if (props.fairShareIdentifiers !== undefined && !props.fairShareScheduling) {
-      throw invalidProp(this, 'fairShareScheduling', 'must be true when fairShareIdentifiers are given', props.fairShareScheduling);
-    }
-    if (props.fairShareScheduling) {
-      for (const share of props.fairShareIdentifiers ?? []) {
-        if (!Token.isUnresolved(share) && !/^[A-Za-z0-9]{1,254}\*?$/.test(share)) {
-          throw invalidProp(this, 'fairShareIdentifiers', 'must be letters and digits, optionally ending in *', share);
-        }
-      }
+    if (this.fairShareScheduling) {
       this.schedulingPolicy = new batch.FairshareSchedulingPolicy(this, 'FairShare', {
         shareDecay: Duration.hours(1),
         shares: (props.fairShareIdentifiers ?? []).map((shareIdentifier) => ({ shareIdentifier, weightFactor: 1 })),
       });
     }
-    const stuckAfter = props.stuckJobTimeout ?? Duration.minutes(30);
-    if (!stuckAfter.isUnresolved() && (stuckAfter.toMinutes({ integral: false }) < 10 || stuckAfter.toMinutes({ integral: false }) > 86400)) {
-      throw invalidProp(this, 'stuckJobTimeout', 'must be from 10 to 86400 minutes', stuckAfter.toHumanString());
-    }
     const stuckActions: batch.JobStateTimeLimitAction[] = [
       batch.JobStateTimeLimitActionsReason.JOB_RESOURCE_REQUIREMENT,
       batch.JobStateTimeLimitActionsReason.COMPUTE_ENVIRONMENT_MAX_RESOURCE,
     ].map((reason) => ({ reason, maxTime: stuckAfter, action: batch.JobStateTimeLimitActionsAction.CANCEL }));
-    this.gpuQueue = new batch.JobQueue(this, 'GpuQueue', {
-      computeEnvironments: [{ computeEnvironment: this.gpuComputeEnvironment, order: 1 }],
-      priority: 1,
-      schedulingPolicy: this.schedulingPolicy,
-      jobStateTimeLimitActions: stuckActions,
+    const fleet = (spec: FleetSpec) => this.createFleet(props.vpc, spec, rootVolumeSizeGiB, stuckActions);
+
+    const gpu = fleet({
+      idPrefix: 'Gpu',
+      hostCommands: hostSetupCommands({ ...hostOptions, gpuMetrics: true, efa: this.efaEnabled }),
+      facts: gpuFacts,
+      imageType: batch.EcsMachineImageType.ECS_AL2023_NVIDIA,
+      spot: false,
+      maxvCpus: gpuMaxVcpus,
+      // A cluster placement group lives in one Availability Zone.
+      vpcSubnets: this.efaEnabled ? { subnets: subnets.slice(0, 1) } : props.vpcSubnets,
+      placementGroup: this.placementGroup,
     });
-    this.cpuQueue = new batch.JobQueue(this, 'CpuQueue', {
-      computeEnvironments: [{ computeEnvironment: this.cpuComputeEnvironment, order: 1 }],
-      priority: 1,
-      schedulingPolicy: this.schedulingPolicy,
-      jobStateTimeLimitActions: stuckActions,
+    this.launchTemplate = gpu.launchTemplate;
+    this.gpuComputeEnvironment = gpu.computeEnvironment;
+    this.gpuQueue = gpu.queue;
+    if (this.efaEnabled) this.attachEfaInterfaces();
+
+    const cpu = fleet({
+      idPrefix: 'Cpu',
+      hostCommands: hostSetupCommands({ ...hostOptions, gpuMetrics: false, efa: false }),
+      facts: cpuFacts,
+      imageType: batch.EcsMachineImageType.ECS_AL2023,
+      spot: props.cpuSpot ?? true,
+      maxvCpus: cpuMaxVcpus,
+      vpcSubnets: props.vpcSubnets,
     });
+    this.cpuLaunchTemplate = cpu.launchTemplate;
+    this.cpuComputeEnvironment = cpu.computeEnvironment;
+    this.cpuQueue = cpu.queue;
 
     // ---- roles and logs
     this.logGroup = new logs.LogGroup(this, 'JobLogs', {
@@ -619,15 +760,17 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
       retention,
       removalPolicy,
     });
-    this.jobRole = new iam.Role(this, 'JobRole', {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: `Containers of the jobs of ${this.node.path}`,
-    });
+    this.jobRole =
+      props.jobRole ??
+      new iam.Role(this, 'JobRole', {
+        assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+        description: `Containers of the jobs of ${this.node.path}`,
+      });
+    this.grantPrincipal = this.jobRole.grantPrincipal;
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: `ECS execution role of the jobs of ${this.node.path}: image pulls and logs`,
     });
-    for (const access of props.lakeAccess ?? []) this.grantLake(access);
 
     // ---- job definitions
     const logging = ecs.LogDriver.awsLogs({ logGroup: this.logGroup, streamPrefix: 'job' });
@@ -636,9 +779,7 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
       batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onStatusReason: RETRY_STATUS_REASON })),
       batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom({ onReason: '*' })),
     ];
-    const lustreVolume = props.lustreFileSystem
-      ? [batch.EcsVolume.host({ name: 'fsx', hostPath: lustreMountPath, containerPath: lustreMountPath })]
-      : [];
+    const lustreVolume = props.lustre ? [batch.EcsVolume.host({ name: 'fsx', hostPath: lustreMountPath, containerPath: lustreMountPath })] : [];
     const scratchVolume = batch.EcsVolume.host({ name: 'scratch', hostPath: scratchPath, containerPath: scratchPath });
 
     this.preprocessJobDefinition = new batch.EcsJobDefinition(this, 'PreprocessJob', {
@@ -677,18 +818,18 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
       }
       return linuxParameters;
     };
-    const trainingContainer = (id: string, gpu: number, vcpus: number, memoryMiB: number, efaDevices: number) => {
-      const container = new batch.EcsEc2ContainerDefinition(this, id, {
+    const trainingContainer = (containerId: string, gpus: number, vcpus: number, memoryMiB: number, efaDevices: number) => {
+      const container = new batch.EcsEc2ContainerDefinition(this, containerId, {
         image: props.trainingImage ?? ecs.ContainerImage.fromRegistry(PLACEHOLDER_IMAGE),
         command: props.trainingCommand ?? ['nvidia-smi'],
-        gpu,
+        gpu: gpus,
         cpu: vcpus,
         memory: Size.mebibytes(memoryMiB),
         jobRole: this.jobRole,
         executionRole: this.executionRole,
         logging,
         volumes: [...lustreVolume, scratchVolume],
-        linuxParameters: trainingLinux(id, efaDevices),
+        linuxParameters: trainingLinux(containerId, efaDevices),
         environment: {
           LUSTRE_MOUNT_PATH: lustreMountPath,
           SCRATCH_PATH: scratchPath,
@@ -707,8 +848,8 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
       propagateTags: true,
     });
 
-    if (props.multiNodeCount !== undefined && multiNodeFacts) {
-      const f = multiNodeFacts;
+    if (props.multiNodeCount !== undefined && multiNode) {
+      const f = multiNode;
       this.multiNodeTrainingJobDefinition = new batch.MultiNodeJobDefinition(this, 'MultiNodeTrainingJob', {
         instanceType: new ec2.InstanceType(f.instanceType),
         mainNode: props.multiNodeMainNode ?? 0,
@@ -723,7 +864,7 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
         retryStrategies,
         propagateTags: true,
       });
-      this.warnScaleUp(f, gpuFacts);
+      this.advise(scaleUpAdvice(f, gpuFacts));
     }
   }
 
@@ -752,156 +893,120 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
     });
   }
 
-  /**
-   * Grants submitting jobs to a queue with this cluster's job definitions, and following them
-   * (describe, list, terminate), as a pipeline or a user needs.
-   */
-  public grantSubmitJobs(grantee: iam.IGrantable, queue: TrainingQueue): iam.Grant {
-    const jobQueue = queue === TrainingQueue.GPU ? this.gpuQueue : this.cpuQueue;
-    const definitions =
-      queue === TrainingQueue.GPU
-        ? [this.trainingJobDefinition, ...(this.multiNodeTrainingJobDefinition ? [this.multiNodeTrainingJobDefinition] : [])]
-        : [this.preprocessJobDefinition];
-    const stack = Stack.of(this);
-    const definitionArns = definitions.flatMap((d) => {
-      const base = stack.formatArn({ service: 'batch', resource: 'job-definition', resourceName: d.jobDefinitionName });
-      return [base, `${base}:*`];
-    });
-    const submit = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['batch:SubmitJob', 'batch:TagResource'],
-      resourceArns: [jobQueue.jobQueueArn, ...definitionArns],
-    });
-    const jobArns = stack.formatArn({ service: 'batch', resource: 'job', resourceName: '*' });
-    const terminate = iam.Grant.addToPrincipal({ grantee, actions: ['batch:TerminateJob'], resourceArns: [jobArns] });
-    const follow = iam.Grant.addToPrincipal({ grantee, actions: ['batch:DescribeJobs', 'batch:ListJobs'], resourceArns: ['*'] });
-    const principal = principalConstruct(grantee);
-    if (principal) {
-      acknowledgeWildcardResources(
-        principal,
-        definitionArns.filter((a) => a.endsWith(':*')),
-        'Every revision of the cluster\u2019s own job definitions: a revision number is assigned at each deployment.',
-      );
-      acknowledgeWildcardResources(
-        principal,
-        [jobArns],
-        'Job IDs are created at submission; terminating is limited to jobs of this account and region, and needed to cancel a pipeline run.',
-      );
-      acknowledgeWildcardResources(principal, ['*'], 'batch:DescribeJobs and batch:ListJobs support no resource-level permissions.');
+  public jobQueue(queue: TrainingQueue): batch.IJobQueue {
+    return queue === TrainingQueue.GPU ? this.gpuQueue : this.cpuQueue;
+  }
+
+  public jobDefinition(job: TrainingJob): batch.IJobDefinition | undefined {
+    switch (job) {
+      case TrainingJob.PREPROCESS:
+        return this.preprocessJobDefinition;
+      case TrainingJob.SINGLE_NODE_TRAINING:
+        return this.trainingJobDefinition;
+      case TrainingJob.MULTI_NODE_TRAINING:
+        return this.multiNodeTrainingJobDefinition;
     }
-    return submit.combine(terminate).combine(follow);
   }
 
   // ---------------------------------------------------------------- private
 
-  private lustreDnsName(props: TrainingClusterProps): string {
-    if (props.lustreDnsName !== undefined) return props.lustreDnsName;
-    const fs = props.lustreFileSystem as fsx.IFileSystem & { readonly dnsName?: string };
-    if (typeof fs.dnsName === 'string') return fs.dnsName;
-    return `${fs.fileSystemId}.fsx.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
-  }
-
-  private validateGpuInstanceTypes(props: TrainingClusterProps): InstanceTypeFacts[] {
-    const types = (props.gpuInstanceTypes ?? DEFAULT_GPU_TYPES.map((t) => new ec2.InstanceType(t))).map((t) => t.toString());
-    if (types.length === 0) throw invalidProp(this, 'gpuInstanceTypes', 'must hold at least one instance type', types);
-    const allowed = props.allowGpuDevelopmentInstances ? ['p', 'g'] : ['p'];
-    return unique(types).map((type) => {
-      if (Token.isUnresolved(type)) throw invalidProp(this, 'gpuInstanceTypes', 'must be known at synth', type);
-      const letter = instanceClassLetter(type);
-      if (letter === 'g' && !props.allowGpuDevelopmentInstances) {
-        throw invalidProp(this, 'gpuInstanceTypes', 'must be P-family types; G-family types need allowGpuDevelopmentInstances: true', type);
-      }
-      const facts = gpuInstanceFacts(type);
-      if (!allowed.includes(letter) || !facts) {
-        const known = knownGpuInstanceTypes().filter((t) => allowed.includes(instanceClassLetter(t)));
-        throw invalidProp(this, 'gpuInstanceTypes', `must be one of ${known.join(', ')}`, type);
-      }
-      return facts;
-    });
-  }
-
-  private validateCpuInstanceTypes(props: TrainingClusterProps): InstanceTypeFacts[] {
-    const types = (props.cpuInstanceTypes ?? DEFAULT_CPU_TYPES.map((t) => new ec2.InstanceType(t))).map((t) => t.toString());
-    if (types.length === 0) throw invalidProp(this, 'cpuInstanceTypes', 'must hold at least one instance type', types);
-    const facts = unique(types).map((type) => {
-      if (Token.isUnresolved(type)) throw invalidProp(this, 'cpuInstanceTypes', 'must be known at synth', type);
-      const letter = instanceClassLetter(type);
-      if ((letter === 'm' || letter === 'r') && !props.allowGeneralPurposeCpuInstances) {
-        throw invalidProp(this, 'cpuInstanceTypes', 'must be C-family types; M and R need allowGeneralPurposeCpuInstances: true', type);
-      }
-      const f = cpuInstanceFacts(type);
-      if (!f) {
-        throw invalidProp(
-          this,
-          'cpuInstanceTypes',
-          `must be ${props.allowGeneralPurposeCpuInstances ? 'C, M or R' : 'C'}-family types of the 5th generation or newer with a size from large to 48xlarge`,
-          type,
-        );
-      }
-      return f;
-    });
-    if (new Set(facts.map((f) => isGraviton(f.instanceType))).size > 1) {
-      throw invalidProp(this, 'cpuInstanceTypes', 'must be all x86 or all Arm (Graviton): a container image is built for one', types);
+  /** Runs a pure rule, turning its violation into this construct's error (with its path). */
+  private rule<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof RuleViolation) throw invalidProp(this, err.prop, err.rule, err.value);
+      throw err;
     }
-    return facts;
   }
 
-  /** A job asking more than every allowed instance has waits in RUNNABLE forever: fail at synth instead. */
-  private requireFit(job: 'preprocess' | 'training', facts: InstanceTypeFacts[], gpus: number, vcpus: number, memoryGiB: number): void {
-    if ([gpus, vcpus, memoryGiB].some((v) => Token.isUnresolved(v))) return;
-    const memoryMiB = Math.floor(memoryGiB * 1024);
-    const checks: Array<[string, number, (f: InstanceTypeFacts) => number, string]> = [
-      [`${job}Gpus`, gpus, (f) => f.gpus, 'GPUs'],
-      [`${job}Vcpus`, vcpus, (f) => f.vcpus, 'vCPUs'],
-      [`${job}MemoryGiB`, memoryMiB, (f) => schedulableMemoryMiB(f), 'MiB schedulable memory'],
+  private advise(advice: Advice | undefined): void {
+    if (advice) Validations.of(this).addWarning(`cdk-ml-at-scale:${advice.id}`, advice.message);
+  }
+
+  /**
+   * The subnets of the instances: private or isolated only. Without a selection, a VPC with neither
+   * would fall back to its public subnets, where Batch instances get no public IP and cannot start.
+   */
+  private privateSubnets(props: TrainingClusterProps): ec2.ISubnet[] {
+    const vpc = props.vpc;
+    if (props.vpcSubnets === undefined && vpc.privateSubnets.length === 0 && vpc.isolatedSubnets.length === 0) {
+      throw invalidProp(this, 'vpc', 'must have private or isolated subnets (the instances do not run in public subnets)', vpc.node.path);
+    }
+    const selected = vpc.selectSubnets(props.vpcSubnets).subnets;
+    const publicIds = new Set(vpc.publicSubnets.map((s) => s.subnetId));
+    const exposed = selected.filter((s) => publicIds.has(s.subnetId));
+    if (exposed.length > 0) {
+      throw invalidProp(this, 'vpcSubnets', 'must select private or isolated subnets, not public ones', exposed.map((s) => s.node.path));
+    }
+    return selected;
+  }
+
+  /**
+   * Lustre needs TCP 988 (LNet) and 1018-1023 between the clients and the file system, in both
+   * directions: the servers also connect to the clients. The rules on the file system's groups are
+   * added from the cluster's side (remote rules), so a file system of another stack (or an imported
+   * one) gets them in this stack, without a dependency cycle.
+   * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/limit-access-security-groups.html
+   */
+  private openLustre(lustre: ILustreCache): void {
+    const ports: Array<[ec2.Port, string]> = [
+      [ec2.Port.tcp(988), 'Lustre (LNet)'],
+      [ec2.Port.tcpRange(1018, 1023), 'Lustre'],
     ];
-    for (const [prop, wanted, has, unit] of checks) {
-      if (wanted <= Math.max(...facts.map(has))) continue;
-      const offer = facts.map((f) => `${f.instanceType}: ${has(f)} ${unit}`).join(', ');
-      const shown = prop.endsWith('MemoryGiB') ? memoryGiB : wanted;
-      throw invalidProp(this, prop, `must fit an allowed instance type, or the job waits in RUNNABLE forever (${offer})`, shown);
-    }
-    const fitting = facts.filter((f) => gpus <= f.gpus && vcpus <= f.vcpus && memoryMiB <= schedulableMemoryMiB(f));
-    if (fitting.length === 0) {
-      throw invalidProp(
-        this,
-        `${job}Gpus`,
-        `with ${vcpus} vCPUs and ${memoryGiB} GiB must fit one allowed instance type together, or the job waits in RUNNABLE forever`,
-        gpus,
-      );
-    }
-    const idle = facts.filter((f) => !fitting.includes(f)).map((f) => f.instanceType);
-    if (idle.length > 0) {
-      Validations.of(this).addWarning(
-        `cdk-ml-at-scale:JobDoesNotFitEveryType:${job}`,
-        `The ${job} job (${gpus} GPUs, ${vcpus} vCPUs, ${memoryGiB} GiB) fits only ${fitting.map((f) => f.instanceType).join(', ')}: the allowed type(s) ${idle.join(', ')} never run it. Drop them, or size the job to fit every allowed type.`,
-      );
+    for (const group of lustre.connections.securityGroups) {
+      for (const [port, label] of ports) {
+        group.addIngressRule(this.securityGroup, port, `${label} from the training cluster`, true);
+        group.addEgressRule(this.securityGroup, port, `${label} to the training cluster`, true);
+        this.securityGroup.addIngressRule(group, port, `${label} from the FSx for Lustre file system`);
+      }
     }
   }
 
-  private multiNodeFacts(props: TrainingClusterProps, gpuFacts: InstanceTypeFacts[]): InstanceTypeFacts {
-    if (props.multiNodeInstanceType === undefined) {
-      return [...gpuFacts].sort((a, b) => b.gpus - a.gpus || b.vcpus - a.vcpus)[0];
-    }
-    const type = props.multiNodeInstanceType.toString();
-    const f = gpuFacts.find((g) => g.instanceType === type);
-    if (!f) {
-      throw invalidProp(this, 'multiNodeInstanceType', `must be one of gpuInstanceTypes (${gpuFacts.map((g) => g.instanceType).join(', ')})`, type);
-    }
-    return f;
+  private createInstanceRole(): iam.Role {
+    const role = new iam.Role(this, 'InstanceRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: `Batch container instances of ${this.node.path}`,
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonEC2ContainerServiceforEC2Role')],
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
+      reason:
+        'The AWS-maintained policy that ECS container instances need to register with the Batch-managed ECS cluster, pull images and send logs; AWS updates it as ECS changes. Jobs do not get it: they run with the job role.',
+    });
+    return role;
   }
 
-  /** Scale up, then out: more nodes of a smaller size than allowed costs network time for nothing. */
-  private warnScaleUp(used: InstanceTypeFacts, gpuFacts: InstanceTypeFacts[]): void {
-    const bigger = gpuFacts.filter(
-      (f) => instanceFamily(f.instanceType) === instanceFamily(used.instanceType) && (f.gpus > used.gpus || (f.gpus === used.gpus && f.vcpus > used.vcpus)),
-    );
-    if (bigger.length === 0) return;
-    const best = bigger.sort((a, b) => b.gpus - a.gpus || b.vcpus - a.vcpus)[0];
-    Validations.of(this).addWarning(
-      'cdk-ml-at-scale:ScaleUpBeforeOut',
-      `The multi-node job runs on ${used.instanceType} (${used.gpus} GPUs) while ${best.instanceType} (${best.gpus} GPUs) of the same family is allowed. Scale up, then out: fill the bigger instance first, since GPUs within an instance talk over NVLink and across instances over the network.`,
-    );
+  /** One fleet: its launch template, its managed compute environment (0 vCPUs when idle) and its queue. */
+  private createFleet(vpc: ec2.IVpc, spec: FleetSpec, rootVolumeSizeGiB: number, stuckActions: batch.JobStateTimeLimitAction[]): Fleet {
+    const launchTemplate = this.createLaunchTemplate(`${spec.idPrefix}LaunchTemplate`, spec.hostCommands, rootVolumeSizeGiB);
+    const computeEnvironment = new batch.ManagedEc2EcsComputeEnvironment(this, `${spec.idPrefix}ComputeEnvironment`, {
+      vpc,
+      vpcSubnets: spec.vpcSubnets,
+      securityGroups: [this.securityGroup],
+      instanceTypes: spec.facts.map((f) => new ec2.InstanceType(f.instanceType)),
+      useOptimalInstanceClasses: false,
+      images: [{ imageType: spec.imageType }],
+      instanceRole: this.instanceRole,
+      launchTemplate,
+      placementGroup: spec.placementGroup,
+      spot: spec.spot,
+      allocationStrategy: spec.spot ? batch.AllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED : batch.AllocationStrategy.BEST_FIT_PROGRESSIVE,
+      minvCpus: 0,
+      maxvCpus: spec.maxvCpus,
+      replaceComputeEnvironment: false,
+      terminateOnUpdate: false,
+    });
+    // Point the environment at the template's latest version, so that a template change reaches it.
+    const cfn = computeEnvironment.node.defaultChild as batch.CfnComputeEnvironment;
+    cfn.addPropertyOverride('ComputeResources.LaunchTemplate.Version', launchTemplate.latestVersionNumber);
+    const queue = new batch.JobQueue(this, `${spec.idPrefix}Queue`, {
+      computeEnvironments: [{ computeEnvironment, order: 1 }],
+      priority: 1,
+      schedulingPolicy: this.schedulingPolicy,
+      jobStateTimeLimitActions: stuckActions,
+    });
+    return { launchTemplate, computeEnvironment, queue };
   }
 
   private createKey(removalPolicy: RemovalPolicy): kms.Key {
@@ -962,12 +1067,6 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
     });
   }
 
-  /** Point the environment at the template's latest version, so that a template change reaches it. */
-  private pinLaunchTemplateVersion(ce: batch.ManagedEc2EcsComputeEnvironment, template: ec2.LaunchTemplate): void {
-    const cfn = ce.node.defaultChild as batch.CfnComputeEnvironment;
-    cfn.addPropertyOverride('ComputeResources.LaunchTemplate.Version', template.latestVersionNumber);
-  }
-
   /**
    * EFA interfaces go in the launch template, one per network card: card 0 at device index 0, the
    * others at device index 1. With network interfaces in the template, the security group must be
@@ -988,20 +1087,4 @@ export class TrainingCluster extends Construct implements ec2.IConnectable {
     const ce = this.gpuComputeEnvironment.node.defaultChild as batch.CfnComputeEnvironment;
     ce.addPropertyDeletionOverride('ComputeResources.SecurityGroupIds');
   }
-
-  private grantLake(access: LakeAccess): void {
-    grantPrefixes(this.jobRole, {
-      bucket: access.bucket,
-      prefixes: (access.prefixes ?? ['']).map((p) => plainPrefix(this, 'lakeAccess.prefixes', p)),
-      objectActions: access.write ? [...S3_READ_ACTIONS, ...S3_WRITE_ACTIONS] : S3_READ_ACTIONS,
-      keyActions: access.write ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
-      encryptionKey: access.encryptionKey ?? access.bucket.encryptionKey,
-      reason:
-        'Object keys under these lake prefixes are written at run time (shards, checkpoints, models) and cannot be listed in advance; the grant is limited to the prefixes.',
-    });
-  }
-}
-
-function unique(values: string[]): string[] {
-  return [...new Set(values)];
 }

@@ -139,6 +139,53 @@ describe('DataLake grants', () => {
   test('fails when a prefix holds a wildcard', () => {
     expect(() => lake.grantRead(reader, DataLakeZone.RAW, 'data/*')).toThrow(/^prefix must be a plain key prefix without wildcards, got 'data\/\*'/);
   });
+
+  test('fails when the prefix is empty or missing: a whole zone is an explicit choice', () => {
+    expect(() => lake.grantRead(reader, DataLakeZone.RAW, '')).toThrow(
+      "prefix must be a key prefix such as 'datasets/imagenet'; to grant the whole raw zone, call grantReadZone(grantee, zone), got ''",
+    );
+    expect(() => lake.grantReadWrite(reader, DataLakeZone.RAW, undefined as unknown as string)).toThrow(/^prefix must be a key prefix .* call grantReadWriteZone\(grantee, zone\), got undefined/);
+    expect(() => lake.grantWrite(reader, DataLakeZone.RAW, '')).toThrow(/call grantWriteZone\(grantee, zone\)/);
+  });
+
+  test("fails when the prefix is '/' (the whole bucket)", () => {
+    expect(() => lake.grantRead(reader, DataLakeZone.RAW, '/')).toThrow(
+      "prefix must be a key prefix such as 'datasets/imagenet', not '/' (which would be the whole bucket), got '/'",
+    );
+  });
+
+  test("fails when the prefix holds '..' or '.' segments", () => {
+    expect(() => lake.grantRead(reader, DataLakeZone.RAW, 'datasets/../models')).toThrow(
+      "prefix must not hold '.' or '..' segments (S3 keys are not paths), got 'datasets/../models'",
+    );
+    expect(() => lake.grantRead(reader, DataLakeZone.RAW, './datasets')).toThrow(/must not hold '.' or '..' segments/);
+  });
+});
+
+describe('DataLake whole-zone grants', () => {
+  const stack = testStack();
+  const lake = new DataLake(stack, 'Lake');
+  const role = new iam.Role(stack, 'Auditor', { assumedBy: new iam.ServicePrincipal('batch.amazonaws.com') });
+  lake.grantReadZone(role, DataLakeZone.RAW);
+  lake.grantReadWriteZone(role, DataLakeZone.ARTIFACTS);
+  const template = Template.fromStack(stack);
+  const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+
+  test('grant every object of the zone and listing without a prefix condition, only when asked', () => {
+    const text = JSON.stringify(statements);
+    expect(text).toMatch(/LakeRaw[A-Z0-9]+","Arn"\]\},"\/\*"/);
+    const listings = statements.filter((st: { Action: unknown }) => st.Action === 's3:ListBucket');
+    expect(listings.length).toBeGreaterThan(0);
+    for (const l of listings) expect(l.Condition).toBeUndefined();
+  });
+
+  test('acknowledge the whole-zone wildcard with a reason that says it is the whole zone', () => {
+    expect(nagFindings(role)).toEqual([]);
+    const acks = JSON.stringify(role.node.findAll().flatMap((c) => c.node.metadata));
+    expect(acks).toContain('A deliberate whole-zone grant (grantReadZone): the grantee may read and list every object of the raw zone');
+    expect(acks).toContain('A deliberate whole-zone grant (grantReadWriteZone)');
+    expect(acks).not.toContain('limited to that prefix');
+  });
 });
 
 describe('DataLake, fullest configuration', () => {

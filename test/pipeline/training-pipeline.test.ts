@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { DatasetSharder, TrainingJobType, TrainingPipeline, TrainingPipelineProps } from '../../lib';
+import { DatasetSharder, TrainingCluster, TrainingClusterAttributes, TrainingJobType, TrainingPipeline, TrainingPipelineProps } from '../../lib';
 import { nagFindings, testApp } from '../util/app';
 import { choose, definitionOf, evaluate, evaluateAll, reachableStates } from './state-machine';
 
@@ -15,8 +15,11 @@ import { choose, definitionOf, evaluate, evaluateAll, reachableStates } from './
 
 const ARN = 'arn:aws:batch:us-east-1:123456789012';
 
-/** A stack with a sharder and imported Batch queues and job definitions. Bundling is skipped: the sharder's tests cover it. */
-function fixture() {
+/**
+ * A stack with a sharder and an imported cluster (Batch queues and job definitions). Bundling is
+ * skipped: the sharder's tests cover it.
+ */
+function fixture(cluster: Partial<TrainingClusterAttributes> = {}) {
   const stack = new Stack(testApp({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
   const raw = new s3.Bucket(stack, 'Raw', { encryption: s3.BucketEncryption.KMS, enforceSSL: true, eventBridgeEnabled: true });
@@ -24,13 +27,24 @@ function fixture() {
   const sharder = new DatasetSharder(stack, 'Sharder', { vpc, sourceBucket: raw, sourcePrefix: 'raw/', destinationBucket: curated, destinationPrefix: 'shards/' });
   const props: TrainingPipelineProps = {
     sharder,
-    preprocessJobQueue: batch.JobQueue.fromJobQueueArn(stack, 'CpuQueue', `${ARN}:job-queue/cpu`),
-    preprocessJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'PrepDef', `${ARN}:job-definition/prep:1`),
-    trainingJobQueue: batch.JobQueue.fromJobQueueArn(stack, 'GpuQueue', `${ARN}:job-queue/gpu`),
-    trainingJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'TrainDef', `${ARN}:job-definition/train:3`),
+    cluster: TrainingCluster.fromTrainingClusterAttributes(stack, 'Cluster', {
+      cpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'CpuQueue', `${ARN}:job-queue/cpu`),
+      preprocessJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'PrepDef', `${ARN}:job-definition/prep:1`),
+      gpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'GpuQueue', `${ARN}:job-queue/gpu`),
+      trainingJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'TrainDef', `${ARN}:job-definition/train:3`),
+      maxGpusPerInstance: 8,
+      jobRole: iam.Role.fromRoleName(stack, 'JobRole', 'training-jobs'),
+      ...cluster,
+    }),
   };
   return { stack, raw, sharder, props };
 }
+
+/** A multi-node cluster: its multi-node job definition and its node ceiling. */
+const MULTI_NODE = (stack: Stack): Partial<TrainingClusterAttributes> => ({
+  multiNodeTrainingJobDefinition: batch.MultiNodeJobDefinition.fromJobDefinitionArn(stack, 'MultiDef', `${ARN}:job-definition/multi:2`),
+  maxNodes: 64,
+});
 
 function pipelineFindings(stack: Stack, pipeline: TrainingPipeline): string[] {
   return nagFindings(stack).filter((f) => f.includes(`${pipeline.node.path}/`));
@@ -249,7 +263,8 @@ describe('TrainingPipeline with defaults', () => {
 });
 
 describe('TrainingPipeline with every option', () => {
-  const { stack, props } = fixture();
+  const base = new Stack(testApp(), 'Defs');
+  const { stack, props } = fixture({ ...MULTI_NODE(base), fairShareScheduling: true });
   const key = new kms.Key(stack, 'GivenKey', { enableKeyRotation: true });
   const topic = new sns.Topic(stack, 'GivenTopic', { masterKey: key, enforceSSL: true });
   const pipeline = new TrainingPipeline(stack, 'Pipeline', {
@@ -331,23 +346,81 @@ describe('TrainingPipeline with every option', () => {
   });
 });
 
-describe('TrainingPipeline fails when', () => {
-  const build = (extra: Partial<TrainingPipelineProps>) => () => {
+describe('TrainingPipeline derives from the cluster', () => {
+  test('a multi-node job when the cluster has one, with its node ceiling', async () => {
+    const base = new Stack(testApp(), 'Defs');
+    const { stack, props } = fixture(MULTI_NODE(base));
+    const pipeline = new TrainingPipeline(stack, 'Pipeline', props);
+    const states = definitionOf(Template.fromStack(stack), stack.getLogicalId(pipeline.stateMachine.node.defaultChild as any)).States;
+    expect(states.Train.Arguments.JobDefinition).toBe(`${ARN}:job-definition/multi:2`);
+    expect(states.Train.Arguments.NodeOverrides).toBeDefined();
+    const uri = `s3://${stack.getLogicalId(props.sharder.sourceBucket.node.defaultChild as any)}/raw/a`;
+    await expect(choose(states.ValidateInput, { datasetUri: uri, nodes: 64, gpus: 8 })).resolves.toBe('Prepare');
+    await expect(choose(states.ValidateInput, { datasetUri: uri, nodes: 65 })).resolves.toBe('InvalidNodes');
+  });
+
+  test('the GPU ceiling of a real cluster of single-GPU instances', async () => {
     const { stack, props } = fixture();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'ClusterVpc', { vpcId: 'vpc-1', availabilityZones: ['us-east-1a'], privateSubnetIds: ['subnet-1'] });
+    const cluster = new TrainingCluster(stack, 'G5Cluster', { vpc, gpuInstanceTypes: [new ec2.InstanceType('g5.xlarge')], allowGpuDevelopmentInstances: true });
+    const pipeline = new TrainingPipeline(stack, 'Pipeline', { sharder: props.sharder, cluster });
+    const states = definitionOf(Template.fromStack(stack), stack.getLogicalId(pipeline.stateMachine.node.defaultChild as any)).States;
+    const uri = `s3://${stack.getLogicalId(props.sharder.sourceBucket.node.defaultChild as any)}/raw/a`;
+    await expect(choose(states.ValidateInput, { datasetUri: uri, gpus: 1 })).resolves.toBe('Prepare');
+    await expect(choose(states.ValidateInput, { datasetUri: uri, gpus: 2 })).resolves.toBe('InvalidGpus');
+  });
+});
+
+describe('TrainingPipeline fails when', () => {
+  const build = (extra: Partial<TrainingPipelineProps>, cluster: (stack: Stack) => Partial<TrainingClusterAttributes> = () => ({})) => () => {
+    const base = new Stack(testApp(), 'Defs');
+    const { stack, props } = fixture(cluster(base));
     new TrainingPipeline(stack, 'Pipeline', { ...props, ...extra });
   };
 
-  test('fails when maxGpus is outside 1..64', () => {
-    expect(build({ maxGpus: 0 })).toThrow('maxGpus must be an integer from 1 to 64, got 0 (at Test/Pipeline)');
+  test('fails when maxGpus is below 1', () => {
+    expect(build({ maxGpus: 0 })).toThrow('maxGpus must be an integer from 1 to 8, got 0 (at Test/Pipeline)');
+  });
+
+  test('fails when maxGpus is above the GPUs of the queue\u2019s largest instance', () => {
+    expect(build({ maxGpus: 16 })).toThrow('maxGpus must be an integer from 1 to 8, got 16 (at Test/Pipeline)');
+  });
+
+  test('fails when maxGpus or maxNodes is a token', () => {
+    expect(build({ maxGpus: Token.asNumber({ Ref: 'Gpus' }) })).toThrow(
+      'maxGpus must be a literal number known at synth, not a token (it is written into the state machine\u2019s input check), got an unresolved token',
+    );
+  });
+
+  test('fails when MULTI_NODE is asked of a cluster with a single-node job definition only', () => {
+    expect(build({ trainingJobType: TrainingJobType.MULTI_NODE })).toThrow(
+      "trainingJobType must be SINGLE_NODE: the cluster has no multi-node job definition (set its multiNodeCount), got 'MULTI_NODE'",
+    );
+  });
+
+  test('fails when the cluster\u2019s queues have fair share and no shareIdentifier is given', () => {
+    expect(build({}, () => ({ fairShareScheduling: true }))).toThrow(
+      'shareIdentifier must be given: the cluster\u2019s queues have a fair-share policy, and Batch rejects jobs without one, got undefined',
+    );
+  });
+
+  test('fails when a shareIdentifier is given for queues without fair share', () => {
+    expect(build({ shareIdentifier: 'team' })).toThrow(/^shareIdentifier applies only to a cluster with fair-share scheduling/);
   });
 
   test('fails when the share identifier holds a wildcard', () => {
-    expect(build({ shareIdentifier: 'team*' })).toThrow("shareIdentifier must be 1 to 255 letters and digits (no wildcard when submitting), got 'team*'");
+    expect(build({ shareIdentifier: 'team*' }, () => ({ fairShareScheduling: true }))).toThrow(
+      "shareIdentifier must be 1 to 255 letters and digits (no wildcard when submitting), got 'team*'",
+    );
   });
 
-  test('fails when maxNodes is outside 2..1000', () => {
-    expect(build({ maxNodes: 1 })).toThrow('maxNodes must be an integer from 2 to 1000, got 1');
-    expect(build({ maxNodes: 1001 })).toThrow('maxNodes must be an integer from 2 to 1000, got 1001');
+  test('fails when maxNodes is outside 2 to the cluster\u2019s node ceiling', () => {
+    expect(build({ maxNodes: 1 }, MULTI_NODE)).toThrow('maxNodes must be an integer from 2 to 64, got 1');
+    expect(build({ maxNodes: 65 }, MULTI_NODE)).toThrow('maxNodes must be an integer from 2 to 64, got 65');
+  });
+
+  test('fails when maxNodes is given for single-node training', () => {
+    expect(build({ maxNodes: 4 })).toThrow('maxNodes applies only to multi-node training, got 4');
   });
 
   test('fails when the trigger prefix lies outside the sharder\u2019s source prefix', () => {

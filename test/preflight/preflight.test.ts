@@ -16,7 +16,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadConfig } from '../../bin/config';
-import { gpuInstanceFacts } from '../../lib';
 import { AppliedValueSource, checkQuotas, Preflight, QuotaNeed, QuotaNeeds, QuotaStatus } from '../../lib/preflight';
 import { runPreflightCli } from '../../lib/preflight/private/cli';
 import { readCloudAssembly } from '../../lib/preflight/quota-needs';
@@ -27,8 +26,9 @@ import { CDK_JSON_CONFIG, testApp } from '../util/app';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 // The reference app, synthesized once through bin/'s own functions (createReferenceStacks, loadConfig).
-const { app } = referenceApp();
+const { app, stacks } = referenceApp();
 const assembly = app.synth();
+const cluster = stacks.training.cluster;
 const config = loadConfig({ 'ml-at-scale': CDK_JSON_CONFIG });
 const needs = Preflight.needs(assembly.directory);
 
@@ -78,22 +78,22 @@ describe('what the reference app needs', () => {
   });
 
   test('needs P-family on-demand vCPUs for one instance of the largest GPU type, up to gpuMaxVcpus', () => {
-    const largest = Math.max(...config.training.gpuInstanceTypes.map((t) => gpuInstanceFacts(t)!.vcpus));
+    const largest = Math.max(...cluster.gpuInstanceFacts.map((f) => f.vcpus));
     const p = need(needs, 'L-417A185B');
-    expect(p).toMatchObject({ serviceCode: 'ec2', needed: largest, neededAtMaximum: config.training.gpuMaxVcpus, unit: 'vCPUs' });
+    expect(p).toMatchObject({ serviceCode: 'ec2', needed: largest, neededAtMaximum: cluster.gpuComputeEnvironment.maxvCpus, unit: 'vCPUs' });
     expect(p.reasons.join('\n')).toMatch(/on-demand Batch compute environment, one p4d\.24xlarge \(96 vCPUs\)/);
   });
 
   test('needs standard Spot vCPUs for the CPU environment', () => {
-    expect(config.training.cpuSpot).toBe(true);
+    expect(cluster.cpuComputeEnvironment.spot).toBe(true);
     const spot = need(needs, 'L-34B43A08');
-    expect(spot.neededAtMaximum).toBe(config.training.cpuMaxVcpus);
+    expect(spot.neededAtMaximum).toBe(cluster.cpuComputeEnvironment.maxvCpus);
     expect(spot.needed).toBe(16); // c6i.4xlarge and c6a.4xlarge, the largest allowed CPU types
   });
 
   test('needs Lambda concurrency for the Distributed Map, read from GetAccountSettings', () => {
     const c = need(needs, 'L-B99A9384', AppliedValueSource.LAMBDA_ACCOUNT_CONCURRENCY);
-    expect(c.needed).toBe(config.pipeline.maxConcurrency);
+    expect(c.needed).toBe(stacks.pipeline.sharder.maxConcurrency);
     expect(c.reasons.join('\n')).toMatch(/0 reserved/);
   });
 

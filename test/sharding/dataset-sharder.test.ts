@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -384,5 +384,46 @@ describe('DatasetSharder fails when', () => {
     const stack = new Stack(testApp({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
     new DatasetSharder(stack, 'Sharder', { ...props(stack), sourcePrefix: '', destinationPrefix: 'shards/' });
     Annotations.fromStack(stack).hasWarning('/Test/Sharder', Match.stringLikeRegexp("destinationPrefix 'shards/' overlaps sourcePrefix ''"));
+  });
+});
+
+describe('DatasetSharder literals and imports', () => {
+  test('fails when targetShardSizeMiB or maxConcurrency is a token', () => {
+    const stack = new Stack(testApp(), 'Test');
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['a'], privateSubnetIds: ['s-1'] });
+    const bucket = s3.Bucket.fromBucketName(stack, 'B', 'bucket');
+    const token = new CfnParameter(stack, 'Size', { type: 'Number' }).valueAsNumber;
+    expect(() => new DatasetSharder(stack, 'A', { vpc, sourceBucket: bucket, destinationBucket: bucket, targetShardSizeMiB: token })).toThrow(
+      'targetShardSizeMiB must be a literal number known at synth, not a token (the default shard size is written into the state machine in bytes), got an unresolved token (at Test/A)',
+    );
+    expect(() => new DatasetSharder(stack, 'C', { vpc, sourceBucket: bucket, destinationBucket: bucket, maxConcurrency: token })).toThrow(
+      /^maxConcurrency must be a literal number known at synth, not a token/,
+    );
+  });
+
+  test('imports a sharder by its state machine ARN, buckets and prefixes, and grants starting it', () => {
+    const stack = new Stack(testApp(), 'Test');
+    const bucket = s3.Bucket.fromBucketName(stack, 'B', 'bucket');
+    const sharder = DatasetSharder.fromDatasetSharderAttributes(stack, 'Sharder', {
+      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:sharder',
+      sourceBucket: bucket,
+      sourcePrefix: 'raw',
+      destinationBucket: bucket,
+    });
+    expect(sharder.sourcePrefix).toBe('raw/');
+    expect(sharder.destinationPrefix).toBe('shards/');
+    const role = new iam.Role(stack, 'Starter', { assumedBy: new iam.AccountRootPrincipal() });
+    sharder.grantStartExecution(role);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Action: 'states:StartExecution', Resource: 'arn:aws:states:us-east-1:123456789012:stateMachine:sharder' })] },
+    });
+  });
+
+  test('fails when an imported sharder\u2019s prefix holds a wildcard', () => {
+    const stack = new Stack(testApp(), 'Test');
+    const bucket = s3.Bucket.fromBucketName(stack, 'B', 'bucket');
+    expect(() =>
+      DatasetSharder.fromDatasetSharderAttributes(stack, 'Sharder', { stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:s', sourceBucket: bucket, sourcePrefix: 'raw/*', destinationBucket: bucket }),
+    ).toThrow(/^sourcePrefix must be a plain key prefix without wildcards/);
   });
 });

@@ -1,6 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { DataLake, PipelineStack, PipelineStackProps } from '../../lib';
 import { definitionOf } from '../pipeline/state-machine';
@@ -71,16 +70,18 @@ describe('PipelineStack fails when', () => {
     new PipelineStack(app, 'Pipeline', { vpc, dataLake, ...extra });
   };
 
-  test('fails when only some of the Batch queues and job definitions are given', () => {
-    const app = testApp();
-    const q = batch.JobQueue.fromJobQueueArn(new Stack(app, 'Q'), 'Q', 'arn:aws:batch:us-east-1:123456789012:job-queue/q');
-    expect(build({ preprocessJobQueue: q })).toThrow(
-      "preprocessJobQueue and preprocessJobDefinition, trainingJobQueue and trainingJobDefinition must be given together, got '1 of 4' (at Pipeline)",
+  test('fails when pipeline settings are given without the cluster they drive', () => {
+    expect(build({ pipeline: { triggerOnNewData: true } })).toThrow(
+      'cluster must be given with pipeline settings: the training pipeline drives its queues, got undefined (at Pipeline)',
     );
   });
 
-  test('fails when the trigger is on without a training pipeline', () => {
-    expect(build({ triggerOnNewData: true })).toThrow('triggerOnNewData needs the Batch queues and job definitions of the training pipeline, got true');
+  test('holds the sharder alone without a cluster', () => {
+    const app = testApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const base = new Stack(app, 'Base');
+    const alone = new PipelineStack(app, 'Pipeline', { vpc: new ec2.Vpc(base, 'Vpc'), dataLake: new DataLake(base, 'Lake') });
+    expect(alone.pipeline).toBeUndefined();
+    Template.fromStack(alone).resourceCountIs('AWS::StepFunctions::StateMachine', 1);
   });
 });
 

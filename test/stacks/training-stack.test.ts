@@ -36,14 +36,29 @@ test('mounts the storage stack\u2019s Lustre file system at /fsx and its EFS at 
   expect(text).toContain('/home efs _netdev,tls,iam,accesspoint=');
 });
 
-test('opens TCP 988 and 1018-1023 to the Lustre file system, and NFS to EFS, from this stack', () => {
-  const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
-  const ports = rules.map((r) => `${r.IpProtocol}:${r.FromPort}-${r.ToPort}`);
-  expect(ports).toEqual(expect.arrayContaining(['tcp:988-988', 'tcp:1018-1023', 'tcp:2049-2049']));
-  for (const r of rules.filter((x) => x.FromPort !== undefined)) {
-    expect(r.SourceSecurityGroupId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ClusterSecurityGroup/), 'GroupId'] });
-    expect(JSON.stringify(r.GroupId)).toContain('MlAtScale-Storage');
-  }
+test('opens TCP 988 and 1018-1023 to and from the Lustre file system, and NFS to EFS, from this stack', () => {
+  const cluster = { 'Fn::GetAtt': [expect.stringMatching(/^ClusterSecurityGroup/), 'GroupId'] };
+  const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
+  const egress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties);
+  const ports = (rules: Array<Record<string, unknown>>) => rules.map((r) => `${r.IpProtocol}:${r.FromPort}-${r.ToPort}`).sort();
+  // Client to file system: ingress on the storage stack's groups, from the cluster.
+  const toStorage = ingress.filter((r) => JSON.stringify(r.GroupId).includes('MlAtScale-Storage'));
+  expect(ports(toStorage)).toEqual(['tcp:1018-1023', 'tcp:2049-2049', 'tcp:988-988']);
+  for (const r of toStorage) expect(r.SourceSecurityGroupId).toEqual(cluster);
+  // File system to client: egress on the Lustre group and ingress on the cluster's group.
+  expect(ports(egress)).toEqual(['tcp:1018-1023', 'tcp:988-988']);
+  for (const r of egress) expect(r.DestinationSecurityGroupId).toEqual(cluster);
+  const fromLustre = ingress.filter((r) => JSON.stringify(r.SourceSecurityGroupId).includes('LustreCacheSecurityGroup'));
+  expect(ports(fromLustre)).toEqual(['tcp:1018-1023', 'tcp:988-988']);
+  for (const r of fromLustre) expect(r.GroupId).toEqual(cluster);
+});
+
+test('lets the jobs read the whole raw zone only as a deliberate, acknowledged whole-zone grant', () => {
+  const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+  const raw = statements.filter((st: { Resource: unknown }) => JSON.stringify(st.Resource).includes('DataLakeRaw'));
+  expect(raw.map((st: { Action: unknown }) => st.Action)).toEqual(expect.arrayContaining(['s3:ListBucket']));
+  const listing = raw.find((st: { Action: unknown }) => st.Action === 's3:ListBucket');
+  expect(listing.Condition).toBeUndefined();
 });
 
 test('retains the log group and the key', () => {

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -490,5 +490,66 @@ describe('LustreCache validation', () => {
     const s = testStack('Public');
     const v = new ec2.Vpc(s, 'V', { subnetConfiguration: [{ name: 'pub', subnetType: ec2.SubnetType.PUBLIC }] });
     expect(() => new LustreCache(s, 'C', { vpc: v })).toThrow(/^vpcSubnet must be given when the VPC has no private subnet, got undefined/);
+  });
+});
+
+describe('LustreCache.fromLustreCacheAttributes', () => {
+  const stack = testStack();
+  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-1'] });
+  const group = ec2.SecurityGroup.fromSecurityGroupId(stack, 'FsGroup', 'sg-0123456789abcdef0', { allowAllOutbound: false });
+  const cache = LustreCache.fromLustreCacheAttributes(stack, 'Imported', {
+    fileSystemId: 'fs-0123456789abcdef0',
+    dnsName: 'fs-0123456789abcdef0.fsx.eu-west-1.amazonaws.com',
+    mountName: 'abcdefgh',
+    securityGroups: [group],
+  });
+  const client = new ec2.SecurityGroup(stack, 'Client', { vpc });
+  cache.allowClient(client);
+  const template = Template.fromStack(stack);
+
+  test('carries the file system\u2019s id, DNS name and mount name, and mounts by them', () => {
+    expect(cache.fileSystemId).toBe('fs-0123456789abcdef0');
+    expect(cache.mountCommands('/data').join('\n')).toContain('fs-0123456789abcdef0.fsx.eu-west-1.amazonaws.com@tcp:/abcdefgh /data lustre');
+  });
+
+  test('opens TCP 988 and 1018-1023 from a client and back, on the imported group', () => {
+    for (const [from, to] of [[988, 988], [1018, 1023]]) {
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { GroupId: 'sg-0123456789abcdef0', FromPort: from, ToPort: to });
+      template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { GroupId: 'sg-0123456789abcdef0', FromPort: from, ToPort: to });
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Client'), 'GroupId'] },
+        SourceSecurityGroupId: 'sg-0123456789abcdef0',
+        FromPort: from,
+      });
+    }
+  });
+
+  test('fails when no security group is given', () => {
+    expect(() => LustreCache.fromLustreCacheAttributes(stack, 'NoGroup', { fileSystemId: 'fs-0123456789abcdef0', dnsName: 'd', mountName: 'm', securityGroups: [] })).toThrow(
+      'securityGroups must hold at least one security group (the file system\u2019s), got [] (at Test/NoGroup)',
+    );
+  });
+
+  test('fails when the file system ID is not one, or a name is empty', () => {
+    expect(() => LustreCache.fromLustreCacheAttributes(stack, 'BadId', { fileSystemId: 'fsx-1', dnsName: 'd', mountName: 'm', securityGroups: [group] })).toThrow(
+      "fileSystemId must be an FSx file system ID such as fs-0123456789abcdef0, got 'fsx-1'",
+    );
+    expect(() => LustreCache.fromLustreCacheAttributes(stack, 'NoName', { fileSystemId: 'fs-0123456789abcdef0', dnsName: 'd', mountName: ' ', securityGroups: [group] })).toThrow(
+      "mountName must not be empty, got ' '",
+    );
+  });
+});
+
+describe('LustreCache literals', () => {
+  test('fails when the capacity or the throughput tier is a token', () => {
+    const stack = testStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-1'] });
+    const token = new CfnParameter(stack, 'Capacity', { type: 'Number' }).valueAsNumber;
+    expect(() => new LustreCache(stack, 'A', { vpc, storageCapacityGiB: token })).toThrow(
+      'storageCapacityGiB must be a literal number known at synth, not a token (capacity steps, throughput and alarms are computed from it), got an unresolved token (at Test/A)',
+    );
+    expect(() => new LustreCache(stack, 'B', { vpc, perUnitStorageThroughputMBpsPerTiB: token })).toThrow(
+      /^perUnitStorageThroughputMBpsPerTiB must be a literal number known at synth, not a token/,
+    );
   });
 });

@@ -3,10 +3,8 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as fsx from 'aws-cdk-lib/aws-fsx';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import { TrainingCluster, TrainingQueue } from '../../lib';
+import { DataLake, DataLakeZone, LustreCache, TrainingCluster, TrainingQueue } from '../../lib';
 import { testApp } from '../util/app';
 
 // The usage example of the README's training section, verbatim between the markers: tsc type-checks it with the
@@ -15,27 +13,21 @@ function example(app: App): Stack {
   // example:start
   const stack = new Stack(app, 'Training');
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
-  const lake = new s3.Bucket(stack, 'Lake', { encryption: s3.BucketEncryption.KMS });
-  const lustre = new fsx.LustreFileSystem(stack, 'Lustre', {
-    vpc,
-    vpcSubnet: vpc.privateSubnets[0],
-    storageCapacityGiB: 1200,
-    fileSystemTypeVersion: fsx.FileSystemTypeVersion.V_2_15,
-    lustreConfiguration: { deploymentType: fsx.LustreDeploymentType.PERSISTENT_2, perUnitStorageThroughput: 250 },
-  });
+  const lake = new DataLake(stack, 'Lake');
+  const lustre = new LustreCache(stack, 'Lustre', { vpc, storageCapacityGiB: 1200 });
 
   const cluster = new TrainingCluster(stack, 'Cluster', {
     vpc,
     gpuInstanceTypes: [new ec2.InstanceType('p5.48xlarge')], // 8 H100, 32 EFA interfaces
     gpuMaxVcpus: 4 * 192,
     multiNodeCount: 4, // scale up (8 GPUs per node), then out (4 nodes)
-    lustreFileSystem: lustre, // opens TCP 988 and 1018-1023 from the cluster
-    lustreMountName: lustre.mountName,
-    lakeAccess: [
-      { bucket: lake, prefixes: ['raw'] },
-      { bucket: lake, prefixes: ['curated', 'checkpoints'], write: true },
-    ],
+    lustre, // mounted at /fsx; TCP 988 and 1018-1023 opened both ways
   });
+
+  // The cluster is its jobs' role: grant it the lake prefixes they read and write.
+  lake.grantRead(cluster, DataLakeZone.RAW, 'incoming');
+  lake.grantReadWrite(cluster, DataLakeZone.CURATED, 'datasets');
+  lake.grantReadWrite(cluster, DataLakeZone.ARTIFACTS, 'checkpoints');
 
   // A pipeline (Step Functions, a Lambda function, a CI role) submits to the queues.
   const submitter = new iam.Role(stack, 'Submitter', { assumedBy: new iam.ServicePrincipal('states.amazonaws.com') });

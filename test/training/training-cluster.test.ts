@@ -1,5 +1,6 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as fsx from 'aws-cdk-lib/aws-fsx';
@@ -7,7 +8,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { TrainingCluster, TrainingClusterProps, TrainingQueue } from '../../lib/training';
+import { DataLake, DataLakeZone } from '../../lib/data-lake';
+import { LustreCache } from '../../lib/storage';
+import { TrainingCluster, TrainingClusterProps, TrainingJob, TrainingQueue } from '../../lib/training';
 import { nagFindings, testApp, testStack } from '../util/app';
 
 /** Renders a CloudFormation value as text, tokens as `${Ref:X}` and `${GetAtt:X.Y}`. */
@@ -262,6 +265,18 @@ describe('TrainingCluster, fullest configuration', () => {
   const lakeKey = new kms.Key(stack, 'LakeKey', { enableKeyRotation: true });
   const curated = new s3.Bucket(stack, 'Curated', { encryption: s3.BucketEncryption.KMS, encryptionKey: lakeKey });
   const artifacts = new s3.Bucket(stack, 'Artifacts', { encryption: s3.BucketEncryption.KMS, encryptionKey: lakeKey });
+  const lake = DataLake.fromDataLakeAttributes(stack, 'Lake', {
+    rawBucketName: 'raw-zone',
+    curatedBucketName: curated.bucketName,
+    artifactsBucketName: artifacts.bucketName,
+    encryptionKey: lakeKey,
+  });
+  const lustreCache = LustreCache.fromLustreCacheAttributes(stack, 'LustreCache', {
+    fileSystemId: lustre.fileSystemId,
+    dnsName: lustre.dnsName,
+    mountName: lustre.mountName,
+    securityGroups: lustre.connections.securityGroups,
+  });
   const cluster = new TrainingCluster(stack, 'Cluster', {
     vpc,
     gpuInstanceTypes: [new ec2.InstanceType('p5.48xlarge'), new ec2.InstanceType('p5e.48xlarge')],
@@ -272,15 +287,10 @@ describe('TrainingCluster, fullest configuration', () => {
     cpuMaxVcpus: 512,
     fairShareScheduling: true,
     fairShareIdentifiers: ['research', 'prod'],
-    lustreFileSystem: lustre,
-    lustreMountName: lustre.mountName,
+    lustre: lustreCache,
     sharedFileSystem: shared,
     sharedFileSystemAccessPoint: accessPoint,
     rootVolumeSizeGiB: 500,
-    lakeAccess: [
-      { bucket: curated, prefixes: ['datasets/imagenet'] },
-      { bucket: artifacts, prefixes: ['checkpoints', 'models'], write: true },
-    ],
     trainingGpus: 4,
     trainingVcpus: 96,
     trainingMemoryGiB: 1000,
@@ -289,6 +299,9 @@ describe('TrainingCluster, fullest configuration', () => {
     retryAttempts: 5,
     stuckJobTimeout: Duration.hours(2),
   });
+  lake.grantRead(cluster, DataLakeZone.CURATED, 'datasets/imagenet');
+  lake.grantReadWrite(cluster, DataLakeZone.ARTIFACTS, 'checkpoints');
+  lake.grantReadWrite(cluster, DataLakeZone.ARTIFACTS, 'models');
   const pipelineRole = new iam.Role(stack, 'PipelineRole', { assumedBy: new iam.ServicePrincipal('states.amazonaws.com') });
   cluster.grantSubmitJobs(pipelineRole, TrainingQueue.GPU);
   cluster.grantSubmitJobs(pipelineRole, TrainingQueue.CPU);
@@ -316,13 +329,15 @@ describe('TrainingCluster, fullest configuration', () => {
     expect(gpuUserData).toContain(`${fsId}:/ /home efs _netdev,tls,iam,accesspoint=${apId}`);
   });
 
-  test('opens TCP 988 and 1018-1023 from the cluster to the Lustre file system', () => {
-    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-      IpProtocol: 'tcp', FromPort: 988, ToPort: 988, GroupId: lustreSg, SourceSecurityGroupId: clusterSg,
-    });
-    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-      IpProtocol: 'tcp', FromPort: 1018, ToPort: 1023, GroupId: lustreSg, SourceSecurityGroupId: clusterSg,
-    });
+  test('opens TCP 988 and 1018-1023 between the cluster and the Lustre file system, in both directions (its group allows all outbound)', () => {
+    for (const [from, to] of [[988, 988], [1018, 1023]]) {
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        IpProtocol: 'tcp', FromPort: from, ToPort: to, GroupId: lustreSg, SourceSecurityGroupId: clusterSg,
+      });
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        IpProtocol: 'tcp', FromPort: from, ToPort: to, GroupId: clusterSg, SourceSecurityGroupId: lustreSg,
+      });
+    }
   });
 
   test('opens NFS from the cluster to EFS and lets the hosts mount it', () => {
@@ -398,8 +413,8 @@ describe('TrainingCluster, fullest configuration', () => {
     expect(text).toContain('/checkpoints/*');
     expect(text).toContain('/models/*');
     const writes = statements.filter((s) => (s.Action as string[]).includes?.('s3:PutObject'));
-    expect(writes).toHaveLength(1);
-    expect(JSON.stringify(writes[0].Resource)).not.toContain('datasets');
+    expect(writes.length).toBeGreaterThan(0);
+    for (const w of writes) expect(JSON.stringify(w.Resource)).not.toContain('datasets');
     expect(text).toContain('"s3:prefix":["datasets/imagenet","datasets/imagenet/*"]');
   });
 
@@ -425,17 +440,17 @@ describe('TrainingCluster, fullest configuration', () => {
 describe('TrainingCluster with an imported Lustre file system and no EFA', () => {
   const stack = testStack();
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
-  const lustreSg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'LustreSg', 'sg-0123456789abcdef0');
-  const lustre = fsx.LustreFileSystem.fromLustreFileSystemAttributes(stack, 'Lustre', {
+  const lustreSg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'LustreSg', 'sg-0123456789abcdef0', { allowAllOutbound: false });
+  const lustre = LustreCache.fromLustreCacheAttributes(stack, 'Lustre', {
     fileSystemId: 'fs-0123456789abcdef0',
     dnsName: 'fs-0123456789abcdef0.fsx.eu-west-1.amazonaws.com',
-    securityGroup: lustreSg,
+    mountName: 'abcdefgh',
+    securityGroups: [lustreSg],
   });
   const cluster = new TrainingCluster(stack, 'Cluster', {
     vpc,
     gpuInstanceTypes: [new ec2.InstanceType('p3.8xlarge'), new ec2.InstanceType('p3.16xlarge')],
-    lustreFileSystem: lustre,
-    lustreMountName: 'abcdefgh',
+    lustre,
     lustreMountPath: '/data',
     multiNodeCount: 2,
     multiNodeInstanceType: new ec2.InstanceType('p3.8xlarge'),
@@ -443,11 +458,17 @@ describe('TrainingCluster with an imported Lustre file system and no EFA', () =>
   const template = Template.fromStack(stack);
   const annotations = Annotations.fromStack(stack);
 
-  test('opens 988 and 1018-1023 on the imported file system\u2019s security group', () => {
+  test('opens 988 and 1018-1023 to and from the imported file system\u2019s security group', () => {
+    const clusterSg = { 'Fn::GetAtt': [Match.stringLikeRegexp('^ClusterSecurityGroup'), 'GroupId'] };
     for (const [from, to] of [[988, 988], [1018, 1023]]) {
       template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-        IpProtocol: 'tcp', FromPort: from, ToPort: to, GroupId: 'sg-0123456789abcdef0',
-        SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ClusterSecurityGroup'), 'GroupId'] },
+        IpProtocol: 'tcp', FromPort: from, ToPort: to, GroupId: 'sg-0123456789abcdef0', SourceSecurityGroupId: clusterSg,
+      });
+      template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+        IpProtocol: 'tcp', FromPort: from, ToPort: to, GroupId: 'sg-0123456789abcdef0', DestinationSecurityGroupId: clusterSg,
+      });
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        IpProtocol: 'tcp', FromPort: from, ToPort: to, GroupId: clusterSg, SourceSecurityGroupId: 'sg-0123456789abcdef0',
       });
     }
   });
@@ -455,6 +476,7 @@ describe('TrainingCluster with an imported Lustre file system and no EFA', () =>
   test('mounts it by the imported DNS name and the mount name given, at the path given', () => {
     const userData = userDataOf(template, 'ClusterGpuLaunchTemplate');
     expect(userData).toContain("echo 'fs-0123456789abcdef0.fsx.eu-west-1.amazonaws.com@tcp:/abcdefgh /data lustre");
+    expect(cluster.maxNodes).toBe(Math.floor(768 / 32));
   });
 
   test('has no EFA, no placement group, and the security group on the environment', () => {
@@ -492,19 +514,86 @@ describe('TrainingCluster, other choices', () => {
     const app = testApp();
     const storage = new Stack(app, 'Storage');
     const vpc = new ec2.Vpc(storage, 'Vpc', { maxAzs: 2, natGateways: 1 });
-    const lustre = new fsx.LustreFileSystem(storage, 'Lustre', {
-      vpc,
-      vpcSubnet: vpc.privateSubnets[0],
-      storageCapacityGiB: 1200,
-      lustreConfiguration: { deploymentType: fsx.LustreDeploymentType.SCRATCH_2 },
-    });
+    const lustre = new LustreCache(storage, 'Lustre', { vpc, deploymentType: fsx.LustreDeploymentType.SCRATCH_2 });
     const training = new Stack(app, 'Training');
-    new TrainingCluster(training, 'Cluster', { vpc, lustreFileSystem: lustre, lustreMountName: lustre.mountName });
+    new TrainingCluster(training, 'Cluster', { vpc, lustre });
     expect(() => app.synth()).not.toThrow();
     const trainingTemplate = Template.fromStack(training);
     trainingTemplate.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 988, ToPort: 988 });
     trainingTemplate.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 1018, ToPort: 1023 });
-    Template.fromStack(storage).resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { FromPort: 1018, ToPort: 1023, Description: Match.stringLikeRegexp('training cluster') }, 0);
+    trainingTemplate.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { FromPort: 1018, ToPort: 1023 });
+    const storageTemplate = Template.fromStack(storage);
+    for (const type of ['AWS::EC2::SecurityGroupIngress', 'AWS::EC2::SecurityGroupEgress']) {
+      storageTemplate.resourcePropertiesCountIs(type, { Description: Match.stringLikeRegexp('training cluster') }, 0);
+    }
+  });
+
+  test('takes the team\u2019s own job role, instance role and security group, and is the grantee of lake grants', () => {
+    const stack = testStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-1'] });
+    const jobRole = iam.Role.fromRoleArn(stack, 'TeamJobRole', 'arn:aws:iam::123456789012:role/team-jobs');
+    const instanceRole = iam.Role.fromRoleArn(stack, 'TeamInstanceRole', 'arn:aws:iam::123456789012:role/team-instances');
+    const securityGroup = ec2.SecurityGroup.fromSecurityGroupId(stack, 'TeamGroup', 'sg-0aaaaaaaaaaaaaaaa');
+    const lake = DataLake.fromDataLakeAttributes(stack, 'Lake', {
+      rawBucketName: 'raw', curatedBucketName: 'curated', artifactsBucketName: 'artifacts',
+      encryptionKey: kms.Key.fromKeyArn(stack, 'LakeKey', 'arn:aws:kms:eu-west-1:123456789012:key/1'),
+    });
+    const cluster = new TrainingCluster(stack, 'Cluster', { vpc, jobRole, instanceRole, securityGroup, multiNodeCount: 2 });
+    lake.grantRead(cluster, DataLakeZone.CURATED, 'datasets');
+    const t = Template.fromStack(stack);
+    expect(cluster.jobRole).toBe(jobRole);
+    expect(cluster.grantPrincipal).toBe(jobRole.grantPrincipal);
+    t.resourceCountIs('AWS::IAM::Role', 1); // the execution role only
+    t.resourceCountIs('AWS::EC2::SecurityGroup', 0);
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { GroupId: 'sg-0aaaaaaaaaaaaaaaa', SourceSecurityGroupId: 'sg-0aaaaaaaaaaaaaaaa', IpProtocol: '-1' });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: ['team-jobs'],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['datasets', 'datasets/*'] } } })]) },
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: ['team-instances'],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'cloudwatch:PutMetricData' })]) },
+    });
+    t.hasResourceProperties('AWS::Batch::JobDefinition', {
+      ContainerProperties: Match.objectLike({ JobRoleArn: 'arn:aws:iam::123456789012:role/team-jobs' }),
+    });
+  });
+
+  test('tells a pipeline what it needs: GPUs per instance, node ceiling, fair share, queues and job definitions', () => {
+    const { cluster } = build({ multiNodeCount: 2, fairShareScheduling: true });
+    expect(cluster.maxGpusPerInstance).toBe(8);
+    expect(cluster.maxNodes).toBe(8); // 768 vCPUs / 96 per p4d.24xlarge
+    expect(cluster.fairShareScheduling).toBe(true);
+    expect(cluster.jobQueue(TrainingQueue.GPU)).toBe(cluster.gpuQueue);
+    expect(cluster.jobQueue(TrainingQueue.CPU)).toBe(cluster.cpuQueue);
+    expect(cluster.jobDefinition(TrainingJob.PREPROCESS)).toBe(cluster.preprocessJobDefinition);
+    expect(cluster.jobDefinition(TrainingJob.SINGLE_NODE_TRAINING)).toBe(cluster.trainingJobDefinition);
+    expect(cluster.jobDefinition(TrainingJob.MULTI_NODE_TRAINING)).toBe(cluster.multiNodeTrainingJobDefinition);
+  });
+
+  test('imports an existing cluster by its attributes', () => {
+    const stack = testStack();
+    const arn = 'arn:aws:batch:us-east-1:123456789012';
+    const imported = TrainingCluster.fromTrainingClusterAttributes(stack, 'Imported', {
+      gpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'Gpu', `${arn}:job-queue/gpu`),
+      cpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'Cpu', `${arn}:job-queue/cpu`),
+      preprocessJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'Prep', `${arn}:job-definition/prep`),
+      trainingJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'Train', `${arn}:job-definition/train`),
+      maxGpusPerInstance: 4,
+      jobRole: iam.Role.fromRoleName(stack, 'Jobs', 'jobs'),
+    });
+    expect(imported.maxGpusPerInstance).toBe(4);
+    expect(imported.maxNodes).toBeUndefined();
+    expect(imported.fairShareScheduling).toBe(false);
+    expect(imported.jobDefinition(TrainingJob.MULTI_NODE_TRAINING)).toBeUndefined();
+    expect(() =>
+      TrainingCluster.fromTrainingClusterAttributes(stack, 'Bad', {
+        gpuQueue: imported.jobQueue(TrainingQueue.GPU), cpuQueue: imported.jobQueue(TrainingQueue.CPU),
+        preprocessJobDefinition: imported.jobDefinition(TrainingJob.PREPROCESS)!, trainingJobDefinition: imported.jobDefinition(TrainingJob.SINGLE_NODE_TRAINING)!,
+        multiNodeTrainingJobDefinition: imported.jobDefinition(TrainingJob.SINGLE_NODE_TRAINING)!,
+        maxGpusPerInstance: 4, jobRole: iam.Role.fromRoleName(stack, 'Jobs2', 'jobs'),
+      }),
+    ).toThrow('maxNodes must be given with multiNodeTrainingJobDefinition, got undefined (at Test/Bad)');
   });
 
   test('mixes EFA counts when EFA is switched off, with no placement group and the group on the environment', () => {
@@ -624,15 +713,6 @@ describe('TrainingCluster fails', () => {
   test('fails when max vCPUs are not positive integers', () => {
     fails({ cpuMaxVcpus: 0 }, 'cpuMaxVcpus must be an integer of at least 1, got 0');
   });
-  test('fails when a Lustre file system comes without its mount name, or the reverse', () => {
-    const stack = testStack();
-    const lustre = fsx.LustreFileSystem.fromLustreFileSystemAttributes(stack, 'L', {
-      fileSystemId: 'fs-1', dnsName: 'x', securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'S', 'sg-1'),
-    });
-    const vpc = new ec2.Vpc(stack, 'Vpc');
-    expect(() => new TrainingCluster(stack, 'A', { vpc, lustreFileSystem: lustre })).toThrow('lustreMountName must be given with lustreFileSystem, got undefined (at Test/A)');
-    expect(() => new TrainingCluster(stack, 'B', { vpc, lustreMountName: 'abc' })).toThrow('lustreFileSystem must be given with lustreMountName, got undefined (at Test/B)');
-  });
   test('fails when an EFS access point comes without its file system', () => {
     const stack = testStack();
     const vpc = new ec2.Vpc(stack, 'Vpc');
@@ -650,7 +730,36 @@ describe('TrainingCluster fails', () => {
     fails({ retryAttempts: 11 }, 'retryAttempts must be an integer from 1 to 10, got 11');
   });
   test('fails when the stuck-job timeout is under 10 minutes', () => {
-    fails({ stuckJobTimeout: Duration.minutes(5) }, "stuckJobTimeout must be from 10 to 86400 minutes, got '5 minutes'");
+    fails({ stuckJobTimeout: Duration.minutes(5) }, "stuckJobTimeout must be from 10 minutes (600 s) to 24 hours (86,400 s), the bounds of Batch\u2019s maxTimeSeconds, got '5 minutes'");
+  });
+  test('fails when the stuck-job timeout is over 24 hours (Batch counts seconds)', () => {
+    fails({ stuckJobTimeout: Duration.hours(48) }, "stuckJobTimeout must be from 10 minutes (600 s) to 24 hours (86,400 s), the bounds of Batch\u2019s maxTimeSeconds, got '2 days'");
+  });
+  test('fails when the VPC has no private or isolated subnets', () => {
+    const stack = testStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'], publicSubnetIds: ['subnet-1'] });
+    expect(() => new TrainingCluster(stack, 'Cluster', { vpc })).toThrow(
+      "vpc must have private or isolated subnets (the instances do not run in public subnets), got 'Test/Vpc'",
+    );
+  });
+  test('fails when the subnets selected are public', () => {
+    const stack = testStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'], publicSubnetIds: ['subnet-1'], privateSubnetIds: ['subnet-2'],
+    });
+    expect(() => new TrainingCluster(stack, 'Cluster', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } })).toThrow(
+      /^vpcSubnets must select private or isolated subnets, not public ones/,
+    );
+  });
+  test('fails when a job size or a ceiling is a token', () => {
+    const stack = testStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-1'] });
+    const token = Token.asNumber(new CfnParameter(stack, 'Size', { type: 'Number' }).valueAsNumber);
+    for (const prop of ['gpuMaxVcpus', 'trainingMemoryGiB', 'multiNodeCount'] as const) {
+      expect(() => new TrainingCluster(stack, `C${prop}`, { vpc, [prop]: token })).toThrow(
+        `${prop} must be a literal number known at synth, not a token (job sizes are checked against the instance types at synth), got an unresolved token`,
+      );
+    }
   });
   test('fails when share identifiers come without fair-share scheduling, or are malformed', () => {
     fails({ fairShareIdentifiers: ['a'] }, 'fairShareScheduling must be true when fairShareIdentifiers are given, got undefined');
@@ -659,13 +768,5 @@ describe('TrainingCluster fails', () => {
   test('fails when a mount path is not absolute, or two mounts share a path', () => {
     fails({ lustreMountPath: 'fsx' }, "lustreMountPath must be an absolute path of letters, digits, dots, dashes and slashes, got 'fsx'");
     fails({ scratchMountPath: '/fsx' }, "scratchMountPath must differ from lustreMountPath and sharedFileSystemMountPath, got '/fsx'");
-  });
-  test('fails when a lake prefix holds a wildcard', () => {
-    const stack = testStack();
-    const vpc = new ec2.Vpc(stack, 'Vpc');
-    const bucket = s3.Bucket.fromBucketName(stack, 'B', 'lake');
-    expect(() => new TrainingCluster(stack, 'C', { vpc, lakeAccess: [{ bucket, prefixes: ['data/*'] }] })).toThrow(
-      "lakeAccess.prefixes must be a plain key prefix without wildcards, got 'data/*'",
-    );
   });
 });
