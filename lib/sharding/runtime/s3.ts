@@ -3,6 +3,8 @@ import {
   GetObjectCommand,
   GetObjectCommandOutput,
   HeadObjectCommand,
+  ListObjectsV2Command,
+  ListObjectsV2CommandOutput,
   PutObjectCommand,
   S3Client,
   S3ClientConfig,
@@ -215,4 +217,99 @@ export async function mapLimit<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   return results;
+}
+
+/** An object as listed: pinned by its ETag at plan time. */
+export interface ListedObject {
+  readonly key: string;
+  readonly etag: string;
+  readonly size: number;
+}
+
+/** Options of {@link listObjects}. */
+export interface ListOptions {
+  /**
+   * Keys per ListObjectsV2 page (S3's own maximum and default is 1000).
+   * @default 1000
+   */
+  readonly pageSize?: number;
+}
+
+/**
+ * The objects under a prefix in UTF-8 binary key order, page by page, without holding the listing.
+ * Folder markers (keys ending in `/` with no bytes) are skipped.
+ */
+export async function* listObjects(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  options: ListOptions = {},
+): AsyncGenerator<ListedObject> {
+  let previous: Buffer | undefined;
+  let token: string | undefined;
+  do {
+    let page: ListObjectsV2CommandOutput;
+    try {
+      page = await client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: options.pageSize, ContinuationToken: token }),
+      );
+    } catch (err) {
+      throw describeS3Error(err, `ListObjectsV2 s3://${bucket}/${prefix}`);
+    }
+    for (const object of page.Contents ?? []) {
+      if (!object.Key) continue;
+      if (object.Key.endsWith('/') && (object.Size ?? 0) === 0) continue;
+      if (!object.ETag || object.Size === undefined) {
+        throw new Error(`ListObjectsV2 s3://${bucket}/${prefix} returned ${object.Key} without ETag or size`);
+      }
+      const current = Buffer.from(object.Key);
+      // The plan streams the listing and never sorts it: it relies on S3's UTF-8 binary order.
+      if (previous && Buffer.compare(previous, current) >= 0) {
+        throw new Error(`ListObjectsV2 s3://${bucket}/${prefix} is not in UTF-8 binary key order at ${object.Key}`);
+      }
+      previous = current;
+      yield { key: object.Key, etag: object.ETag, size: object.Size };
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    if (page.IsTruncated && !token) throw new Error(`ListObjectsV2 s3://${bucket}/${prefix} is truncated but has no continuation token`);
+  } while (token);
+}
+
+/**
+ * An S3 error rewritten to name what failed: an error without a body (HEAD) reaches the SDK as
+ * `NotFound: UnknownError`, which names neither the bucket nor the key.
+ */
+export function describeS3Error(err: unknown, what: string): Error {
+  const status = httpStatusOf(err);
+  const code = typeof err === 'object' && err !== null && 'name' in err ? String((err as { name: unknown }).name) : '';
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'NoSuchBucket') return new Error(`${what}: the bucket does not exist (NoSuchBucket)`, { cause: err });
+  if (status === 404) return new Error(`${what}: not found (404 ${code || 'NotFound'})`, { cause: err });
+  if (status === 403) return new Error(`${what}: access denied (403)`, { cause: err });
+  if (status === undefined) return err instanceof Error ? err : new Error(message);
+  return new Error(`${what}: ${code || 'error'} ${status}: ${message}`, { cause: err });
+}
+
+/**
+ * Opens a whole pinned object as a stream: `If-Match` with the pinned ETag, then a check of the
+ * response's ETag and length (for servers that ignore If-Match), so that a changed object fails.
+ */
+export async function getPinnedObject(client: S3Client, bucket: string, object: ListedObject): Promise<Readable> {
+  let response: GetObjectCommandOutput;
+  try {
+    response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: object.key, IfMatch: object.etag }));
+  } catch (err) {
+    const status = httpStatusOf(err);
+    if (status === 412 || status === 404) {
+      throw new SourceChangedError(bucket, object.key, object.etag, await currentEtag(client, bucket, object.key));
+    }
+    throw err;
+  }
+  const body = response.Body;
+  if (!(body instanceof Readable)) throw new Error(`GetObject s3://${bucket}/${object.key} returned no Node.js stream`);
+  if (response.ETag !== object.etag || (response.ContentLength !== undefined && response.ContentLength !== object.size)) {
+    body.destroy();
+    throw new SourceChangedError(bucket, object.key, object.etag, response.ETag);
+  }
+  return body;
 }
