@@ -89,12 +89,14 @@ describe('tar (WebDataset) round trips', () => {
     objects['wds/zz/big.bin'] = Buffer.alloc(9000, 0x5a);
     objects['wds/folder/'] = Buffer.alloc(0);
     for (const [key, body] of Object.entries(objects)) await put(client, SOURCE_BUCKET, key, body);
+    // Packed into ~4 KiB shards, listed 7 keys per page.
+    run = await runTar('wds/', 4096, { plan: { listPageSize: 7 } });
   });
+  let run: TarRun;
 
   test('every object is one member, byte for byte, named by its key under the prefix, in key order', async () => {
     // GIVEN 64 objects (pairs of one sample, a 0-byte object, a key over 100 bytes, a unicode key, a big object)
-    // WHEN packed into ~4 KiB shards, listed 7 keys per page
-    const run = await runTar('wds/', 4096, { plan: { listPageSize: 7 } });
+    // WHEN packed into ~4 KiB shards, listed 7 keys per page (beforeAll)
     // THEN tar-stream reads back every source object exactly, and nothing else
     const read = await members(run.manifest);
     const expected = Object.keys(objects)
@@ -107,7 +109,6 @@ describe('tar (WebDataset) round trips', () => {
   });
 
   test('shards are about the target size, samples are never split, and a big object has a shard of its own', async () => {
-    const run = await runTar('wds/', 4096);
     const read = await members(run.manifest);
     const shardOf = new Map<string, Set<number>>();
     for (const m of read) {
@@ -125,10 +126,9 @@ describe('tar (WebDataset) round trips', () => {
   });
 
   test('a rerun of the same listing writes the same run id, shards and manifest', async () => {
-    const a = await runTar('wds/', 4096);
-    const b = await runTar('wds/', 4096);
-    expect(b.plan.runId).toBe(a.plan.runId);
-    expect(b.manifest).toEqual(a.manifest);
+    const again = await runTar('wds/', 4096);
+    expect(again.plan.runId).toBe(run.plan.runId);
+    expect(again.manifest).toEqual(run.manifest);
   });
 
   test('tasks stay under their JSON limit and shard fetches are bounded', async () => {
