@@ -6,6 +6,7 @@ import {
   ListObjectsV2Command,
   ListObjectsV2CommandOutput,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   S3Client,
   S3ClientConfig,
   S3ServiceException,
@@ -177,7 +178,16 @@ export async function readSourceRange(
   return Buffer.concat(chunks);
 }
 
-/** Writes a small JSON document. */
+/**
+ * The object tag that marks what a run writes before it commits (`<key>=pending`), and what finalize
+ * sets on the shards and job description it commits (`<key>=committed`). A lifecycle rule on
+ * `<key>=pending` lets the folders of abandoned runs expire; committed shards never match it.
+ */
+export const RUN_STATE_TAG = 'ml-at-scale-sharder-run';
+/** The `Tagging` header of every object a run writes before its manifest. */
+export const PENDING_TAGGING = `${RUN_STATE_TAG}=pending`;
+
+/** Writes a small JSON document, tagged as pending. */
 export async function putJson(client: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
   await client.send(
     new PutObjectCommand({
@@ -185,7 +195,15 @@ export async function putJson(client: S3Client, bucket: string, key: string, val
       Key: key,
       Body: JSON.stringify(value),
       ContentType: 'application/json',
+      Tagging: PENDING_TAGGING,
     }),
+  );
+}
+
+/** Marks a run's object as committed, so that the lifecycle rule of abandoned runs never expires it. */
+export async function markCommitted(client: S3Client, bucket: string, key: string): Promise<void> {
+  await client.send(
+    new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet: [{ Key: RUN_STATE_TAG, Value: 'committed' }] } }),
   );
 }
 

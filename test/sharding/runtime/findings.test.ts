@@ -1,7 +1,7 @@
 /**
  * The findings of issue #9 (bad input and awkward data against the runtime), one test each.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { finalizeShards } from '../../../lib/sharding/runtime/core/finalize';
 import { planShards, validatePlanEvent } from '../../../lib/sharding/runtime/core/plan';
 import { shardRange } from '../../../lib/sharding/runtime/core/shard';
@@ -199,5 +199,38 @@ describe('5. listings of several pages', () => {
     expect(lines.sourceCount).toBe(60);
     const job = (await getJson<{ sources: Array<{ key: string }> }>(client, lines.outputBucket, lines.jobKey))!;
     expect(job.sources.map((s) => s.key)).toEqual(keys);
+  });
+});
+
+describe('6. abandoned runs expire, committed runs never', () => {
+  test('everything a run writes is tagged pending until finalize tags its shards committed, then writes the manifest', async () => {
+    // GIVEN a client that records each write
+    const writes: Array<{ command: string; key: string; tagging?: string }> = [];
+    const recording = s3.client();
+    recording.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Key?: string; Tagging?: unknown };
+        const request = args.request as { headers?: Record<string, string> };
+        if (/^(Put|CreateMultipart)/.test(context.commandName ?? '')) {
+          writes.push({ command: context.commandName ?? '', key: input.Key ?? '', tagging: request.headers?.['x-amz-tagging'] });
+        }
+        return next(args);
+      },
+      { step: 'finalizeRequest' },
+    );
+    await put(client, SOURCE_BUCKET, 'expire/x.txt', 'a\nb\nc\nd\n');
+    // WHEN a whole run goes through
+    const run = await runJob(recording, { ...event({ bucket: SOURCE_BUCKET, key: 'expire/x.txt' }, 'expire'), targetShardBytes: 4 });
+    // THEN every object written before the commit carries the pending tag
+    const commitAt = writes.findIndex((w) => w.command === 'PutObjectTaggingCommand');
+    const manifestAt = writes.findIndex((w) => w.key === run.plan.manifestKey);
+    for (const w of writes.slice(0, commitAt)) expect(w.tagging).toBe('ml-at-scale-sharder-run=pending');
+    // AND the shards and job description are tagged committed before the manifest is written, which is not tagged
+    const committed = writes.filter((w) => w.command === 'PutObjectTaggingCommand').map((w) => w.key);
+    expect(committed.sort()).toEqual([run.plan.jobKey, ...run.manifest.shards.map((s) => s.key)].sort());
+    expect(manifestAt).toBeGreaterThan(writes.map((w) => w.command).lastIndexOf('PutObjectTaggingCommand'));
+    expect(writes[manifestAt].tagging).toBeUndefined();
+    const tags = await client.send(new GetObjectTaggingCommand({ Bucket: DEST_BUCKET, Key: run.manifest.shards[0].key }));
+    expect(tags.TagSet).toEqual([{ Key: 'ml-at-scale-sharder-run', Value: 'committed' }]);
   });
 });

@@ -29,7 +29,7 @@ async function readTar(bytes: Buffer): Promise<Array<{ name: string; body: Buffe
   const done = new Promise<void>((resolve, reject) => {
     reader.on('entry', (headers, stream, next) => {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
       stream.on('end', () => {
         members.push({ name: headers.name, body: Buffer.concat(chunks) });
         next();

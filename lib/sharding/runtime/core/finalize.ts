@@ -1,6 +1,6 @@
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { layout, RUN_ID } from '../layout';
-import { getJson, httpStatusOf, mapLimit } from '../s3';
+import { getJson, httpStatusOf, mapLimit, markCommitted } from '../s3';
 import {
   FinalizeResult,
   JobDescription,
@@ -104,6 +104,7 @@ export async function finalizeShards(
     recordCount: shards.reduce((sum, s) => sum + s.records, 0),
     bytes: shards.reduce((sum, s) => sum + s.bytes, 0),
   };
+  await commitObjects(client, bucket, [plan.jobKey, ...shards.map((s) => s.key)], options.concurrency ?? 16);
   // Written last and only now: the manifest is the commit point of the run.
   await client.send(
     new PutObjectCommand({
@@ -223,6 +224,7 @@ async function finalizeTar(client: S3Client, plan: PlanResult, job: TarJobDescri
   if (manifest.recordCount !== job.sourceCount) {
     throw new Error(`the shards of run ${plan.runId} hold ${manifest.recordCount} objects, the plan listed ${job.sourceCount}`);
   }
+  await commitObjects(client, bucket, [plan.jobKey, ...shards.map((s) => s.key)], options.concurrency ?? 16);
   await client.send(
     new PutObjectCommand({ Bucket: bucket, Key: plan.manifestKey, Body: JSON.stringify(manifest, null, 2), ContentType: 'application/json' }),
   );
@@ -233,4 +235,14 @@ async function finalizeTar(client: S3Client, plan: PlanResult, job: TarJobDescri
     recordCount: manifest.recordCount,
     bytes: manifest.bytes,
   };
+}
+
+/**
+ * Tags the shards and the job description as committed, before the manifest is written: a run that
+ * stops in between keeps its shards (it only leaks them), and a committed run never has a shard that
+ * the lifecycle rule of abandoned runs could expire. Plan, sidecars and the task list stay pending:
+ * the manifest holds what they said, and they expire with the rule.
+ */
+async function commitObjects(client: S3Client, bucket: string, keys: readonly string[], concurrency: number): Promise<void> {
+  await mapLimit(keys, concurrency, (key) => markCommitted(client, bucket, key));
 }

@@ -4,7 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { RecordFormat, RecordFormatResolver, resolveBuiltInFormat } from '../record-format';
 import { extensionOf, layout, RUN_ID } from '../layout';
-import { getSourceRange, putJson, readSourceRange } from '../s3';
+import { getSourceRange, putJson, PENDING_TAGGING, readSourceRange } from '../s3';
 import { ShardResult, ShardSidecar, ShardTask, SourceObject } from '../types';
 
 /** Options of {@link shardRange}. */
@@ -183,7 +183,9 @@ export async function shardRange(client: S3Client, task: ShardTask, options: Sha
       }
       const upload = new Upload({
         client,
-        params: { Bucket: task.bucket, Key: task.shardKey, Body: Readable.from(shardBytes(), { objectMode: false }) },
+        params: {
+        Tagging: PENDING_TAGGING,
+        Bucket: task.bucket, Key: task.shardKey, Body: Readable.from(shardBytes(), { objectMode: false }) },
         partSize: options.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES,
         queueSize: options.queueSize ?? 4,
         // Abort the multipart upload on any failure: no parts left behind, no partial shard.

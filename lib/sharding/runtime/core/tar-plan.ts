@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { layout, normalizePrefix } from '../layout';
-import { listObjects, ListedObject, putJson } from '../s3';
+import { listObjects, ListedObject, putJson, PENDING_TAGGING } from '../s3';
 import { memberBytes } from '../tar';
 import { PlanResult, TarJobDescription, TarObject, TarShardTask, TarTaskSummary } from '../types';
 import { BLOCK } from '../tar';
@@ -222,7 +222,9 @@ export async function planTarShards(
   }
   const upload = new Upload({
     client,
-    params: { Bucket: destination.bucket, Key: planKey, Body: Readable.from(planJson(), { objectMode: false }), ContentType: 'application/json' },
+    params: {
+        Tagging: PENDING_TAGGING,
+        Bucket: destination.bucket, Key: planKey, Body: Readable.from(planJson(), { objectMode: false }), ContentType: 'application/json' },
     leavePartsOnError: false,
   });
   await upload.done();

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { getPinnedObject, ListedObject, putJson } from '../s3';
+import { getPinnedObject, ListedObject, putJson, PENDING_TAGGING } from '../s3';
 import { endOfArchive, header, padding } from '../tar';
 import { ShardResult, TarShardSidecar, TarShardTask } from '../types';
 import { memberName, sampleKey } from './tar-plan';
@@ -177,7 +177,9 @@ export async function shardTar(client: S3Client, task: TarShardTask, options: Ta
   try {
     const upload = new Upload({
       client,
-      params: { Bucket: task.bucket, Key: task.shardKey, Body: Readable.from(archive(), { objectMode: false }), ContentType: 'application/x-tar' },
+      params: {
+        Tagging: PENDING_TAGGING,
+        Bucket: task.bucket, Key: task.shardKey, Body: Readable.from(archive(), { objectMode: false }), ContentType: 'application/x-tar' },
       partSize: options.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES,
       queueSize: options.queueSize ?? 4,
       leavePartsOnError: false,
