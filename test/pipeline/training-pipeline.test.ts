@@ -107,6 +107,10 @@ describe('TrainingPipeline with defaults', () => {
       AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: expect.stringContaining(':execution:'),
     });
     await expect(evaluate(states.Shard.Arguments.Input, {}, { input: {}, datasetPath: 'raw/day/' })).resolves.toMatchObject({ sourcePrefix: 'raw/day/' });
+    // A prefix of small files packed into WebDataset tar shards: the format goes to the sharder as given.
+    await expect(
+      evaluate(states.Shard.Arguments.Input, {}, { input: { format: { type: 'tar' } }, datasetPath: 'raw/images/' }),
+    ).resolves.toMatchObject({ sourcePrefix: 'raw/images/', format: { type: 'tar' } });
   });
 
   test('keeps the input and derives the dataset path and a valid Batch job name suffix', async () => {
