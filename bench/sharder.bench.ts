@@ -5,6 +5,9 @@
  * the same object with a plain GetObject -> Upload stream as the floor; then shards with ranges in
  * parallel, and shards 100 MiB to compare peak memory. Each case runs in its own child process.
  *
+ * Then (bench/small-objects.ts) packs 20,000 small objects into tar shards against a plain copy of the
+ * same objects, and plans 100,000 objects. `BENCH_CASES=small` or `big` runs one group only.
+ *
  * Targets (exit code 1 when missed): sharding >= 0.8 x the copy's throughput, one range at a time; peak
  * RSS at 1 GiB <= 1.25 x peak RSS at 100 MiB.
  */
@@ -17,6 +20,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { createReadStream } from 'node:fs';
 import { startLocalS3 } from '../test/util/s3-server';
 import type { BenchCase, BenchResult } from './worker';
+import { planningBench, smallObjectBench } from './small-objects';
 
 // The SDK's notice that its 2027 releases need Node 22 would repeat in every child process.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -90,6 +94,16 @@ async function main(): Promise<number> {
   if (free < 6 * GiB) throw new Error(`the bench needs 6 GiB free in ${dir}, got ${(free / GiB).toFixed(1)} GiB`);
   const s3 = await startLocalS3([BUCKET], join(dir, 's3'));
   try {
+    // BENCH_CASES=small runs only the small-object (tar) cases; big only the 1 GiB ones; default both.
+    const which = process.env.BENCH_CASES ?? 'all';
+    const smallLines: string[] = [];
+    if (which === 'all' || which === 'small') {
+      smallLines.push(...(await smallObjectBench(s3, BUCKET)), ...(await planningBench(s3, BUCKET)));
+      for (const folder of ['small', 'copy', 'tar', 'plan100k']) await rm(join(s3.directory, BUCKET, folder), { recursive: true, force: true });
+      console.log('');
+      for (const line of smallLines) console.log(line);
+      if (which === 'small') return 0;
+    }
     console.log(`generating data in ${dir} ...`);
     const sources = { big: { key: 'source-1g.txt', bytes: GiB, lines: 0 }, small: { key: 'source-100m.txt', bytes: 100 * MiB, lines: 0 } };
     const client = s3.client();

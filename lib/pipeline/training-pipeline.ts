@@ -16,8 +16,14 @@ import { IDatasetSharder } from '../sharding/dataset-sharder';
 import { ITrainingCluster, TrainingJob, TrainingQueue } from '../training/training-cluster';
 import { jsonataDescribe } from '../sharding/jsonata';
 
-/** AWS Batch array jobs have 2 to 10,000 children. */
+/** AWS Batch array jobs have 2 to 10,000 children: past that, each child preprocesses every `SHARD_STRIDE`-th shard. */
 const MAX_ARRAY_SIZE = 10000;
+/**
+ * Most shards of one run: the sharder's plan cap (lib/sharding/runtime/core/plan.ts, `maxTasks`). The
+ * Distributed Map itself runs up to 10,000 child executions at once and takes at most 256 KiB per item
+ * (Step Functions quotas); it sets no lower bound on the items of a run.
+ */
+const MAX_SHARDS = 100000;
 /** AWS Batch multi-node parallel jobs have up to 1,000 nodes. */
 const MAX_NODES = 1000;
 
@@ -126,7 +132,7 @@ export interface TrainingPipelineProps extends TrainingPipelineOptions {
  * - `nodes`: nodes of a multi-node training job, 2 to `maxNodes`.
  *
  * The container image is the job definition's: AWS Batch `SubmitJob` cannot override it.
- * The containers get `DATASET_URI`, `SHARD_MANIFEST_URI`, `SHARD_OUTPUT_URI` and `SHARD_COUNT`.
+ * The containers get `DATASET_URI`, `SHARD_MANIFEST_URI`, `SHARD_OUTPUT_URI`, `SHARD_COUNT` and `SHARD_STRIDE`.
  */
 export class TrainingPipeline extends Construct {
   /** The state machine. */
@@ -388,7 +394,8 @@ export class TrainingPipeline extends Construct {
           "{% [{'Name': 'DATASET_URI', 'Value': $input.datasetUri}, " +
           "{'Name': 'SHARD_MANIFEST_URI', 'Value': 's3://' & $states.result.Output.manifestBucket & '/' & $states.result.Output.manifestKey}, " +
           "{'Name': 'SHARD_OUTPUT_URI', 'Value': 's3://' & $states.result.Output.outputBucket & '/' & $states.result.Output.outputPrefix}, " +
-          "{'Name': 'SHARD_COUNT', 'Value': $string($states.result.Output.shardCount)}] %}",
+          "{'Name': 'SHARD_COUNT', 'Value': $string($states.result.Output.shardCount)}, " +
+          `{'Name': 'SHARD_STRIDE', 'Value': $string($min([$states.result.Output.shardCount, ${MAX_ARRAY_SIZE}]))}] %}`,
       },
     }).addCatch(notifyFailure, onError);
 
@@ -397,19 +404,19 @@ export class TrainingPipeline extends Construct {
     }).next(notifyFailure);
     const tooManyShards = sfn.Pass.jsonata(this, 'TooManyShards', {
       assign: {
-        failure: `{% {'Error': 'TooManyShards', 'Cause': 'The preprocess array job takes at most ${MAX_ARRAY_SIZE} children, one per shard, got ' & $string($shards.shardCount) & ' shards: use a larger targetShardBytes'} %}`,
+        failure: `{% {'Error': 'TooManyShards', 'Cause': 'A run holds at most ${MAX_SHARDS} shards, got ' & $string($shards.shardCount) & ' shards: use a larger targetShardBytes'} %}`,
       },
     }).next(notifyFailure);
 
     const preprocessOverrides = (extra: string) =>
       `{% $merge([{'Environment': $environment}, $exists($input.preprocessCommand) ? {'Command': $input.preprocessCommand} : {}${extra}]) %}`;
     const preprocess = (stateId: string, array: boolean) =>
-      this.batchTask(stateId, array ? 'Preprocess the shards: one array child per shard (CPU queue)' : 'Preprocess the only shard (CPU queue)', {
+      this.batchTask(stateId, array ? `Preprocess the shards: one array child per shard, up to ${MAX_ARRAY_SIZE} children that each take every SHARD_STRIDE-th shard (CPU queue)` : 'Preprocess the only shard (CPU queue)', {
         JobName: "{% 'preprocess-' & $jobSuffix %}",
         JobQueue: this.preprocessJobQueue.jobQueueArn,
         JobDefinition: this.preprocessJobDefinition.jobDefinitionArn,
         ...this.shareArguments(),
-        ...(array ? { ArrayProperties: { Size: '{% $shards.shardCount %}' } } : {}),
+        ...(array ? { ArrayProperties: { Size: `{% $min([$shards.shardCount, ${MAX_ARRAY_SIZE}]) %}` } } : {}),
         ContainerOverrides: preprocessOverrides(''),
       }).addCatch(notifyFailure, onError);
     const preprocessArray = preprocess('PreprocessArray', true);
@@ -449,10 +456,10 @@ export class TrainingPipeline extends Construct {
     const trainAndNotify = train.next(notifySuccess);
 
     const route = sfn.Choice.jsonata(this, 'RouteByShardCount', {
-      comment: `Batch array jobs take 2 to ${MAX_ARRAY_SIZE} children; one shard runs as a single job`,
+      comment: `Batch array jobs take 2 to ${MAX_ARRAY_SIZE} children (more shards are strided over them); one shard runs as a single job`,
     })
       .when(sfn.Condition.jsonata('{% $shards.shardCount = 0 %}'), noShards)
-      .when(sfn.Condition.jsonata(`{% $shards.shardCount > ${MAX_ARRAY_SIZE} %}`), tooManyShards)
+      .when(sfn.Condition.jsonata(`{% $shards.shardCount > ${MAX_SHARDS} %}`), tooManyShards)
       .when(sfn.Condition.jsonata('{% $shards.shardCount = 1 %}'), preprocessSingle.next(trainAndNotify))
       .otherwise(preprocessArray.next(trainAndNotify));
 

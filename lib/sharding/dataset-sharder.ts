@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -14,6 +14,9 @@ import { allowCloudWatchLogs, logRetention, validateStateMachineTimeout } from '
 import { acknowledgeWildcardResources, flattenCfnValue } from '../common/nag';
 import { runtimeCode } from '../common/runtime-assets';
 import { jsonataDescribe, jsonataString } from './jsonata';
+
+/** The tag a run puts on what it writes before it commits (lib/sharding/runtime/s3.ts). */
+const RUN_STATE_TAG = 'ml-at-scale-sharder-run';
 
 const MIB = 1024 * 1024;
 /** Smallest and largest target shard size that the state machine accepts, in MiB. */
@@ -92,6 +95,15 @@ export interface DatasetSharderOptions {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * How long the objects of a run that never committed (no manifest) are kept: a lifecycle rule on the
+   * destination bucket expires, under the destination prefix, the objects that runs tag
+   * `ml-at-scale-sharder-run=pending`. Finalize tags the shards `committed` before it writes the manifest,
+   * so a committed run's shards never expire. Whole days, longer than `timeout`. Only a bucket created in
+   * this app (`s3.Bucket`) can take the rule; for an imported bucket, add the same rule where it is defined.
+   * @default - 7 days, or the whole days of `timeout` plus one when that is longer
+   */
+  readonly abandonedRunExpiration?: Duration;
 }
 
 /** Properties of a {@link DatasetSharder}. */
@@ -185,8 +197,9 @@ class ImportedDatasetSharder extends Construct implements IDatasetSharder {
  *
  * Execution input:
  * `{ "sourceKey": "raw/data.csv" }` or `{ "sourcePrefix": "raw/2024/" }`, and optionally
- * `"targetShardBytes": 67108864` and `"format": { "type": "newline", "csvHeader": true }` or
- * `{ "type": "fixed", "recordLengthBytes": 512 }`.
+ * `"targetShardBytes": 67108864` and `"format": { "type": "newline", "csvHeader": true }`,
+ * `{ "type": "newline", "csv": true }`, `{ "type": "fixed", "recordLengthBytes": 512 }` or `{ "type": "tar" }`
+ * (small objects packed into WebDataset tar shards).
  * Output: `{ manifestBucket, manifestKey, shardCount, recordCount, bytes, outputBucket, outputPrefix, runId }`.
  */
 export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IConnectable {
@@ -234,6 +247,8 @@ export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IC
   public readonly stateMachine: sfn.StateMachine;
   /** The ARN of the state machine. */
   public readonly stateMachineArn: string;
+  /** How long the objects of an abandoned run are kept, when the lifecycle rule could be added (undefined for an imported bucket). */
+  public readonly abandonedRunExpiration?: Duration;
 
   constructor(scope: Construct, id: string, props: DatasetSharderProps) {
     super(scope, id);
@@ -272,9 +287,10 @@ export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IC
     ) {
       Validations.of(this).addWarning(
         'cdk-ml-at-scale:ShardsInsideSource',
-        `destinationPrefix '${this.destinationPrefix}' overlaps sourcePrefix '${this.sourcePrefix}' in the same bucket: a prefix run may read shards of earlier runs.`,
+        `destinationPrefix '${this.destinationPrefix}' overlaps sourcePrefix '${this.sourcePrefix}' in the same bucket: the plan refuses every run whose source could hold a run folder (<destinationPrefix><runId>/).`,
       );
     }
+    this.abandonedRunExpiration = this.addAbandonedRunExpiration(props.abandonedRunExpiration, timeout);
     this.operationalKey =
       props.operationalKey ??
       new kms.Key(this, 'Key', {
@@ -396,12 +412,13 @@ export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IC
       // Decrypt too: a multipart upload with SSE-KMS reads the data key back to complete.
       destinationKey?.grant(f, 'kms:Decrypt', 'kms:GenerateDataKey');
     };
+    // Every write carries the pending tag (x-amz-tagging), which needs s3:PutObjectTagging; finalize re-tags committed shards.
     readSource(this.planFunction, true);
-    writeDestination(this.planFunction, ['s3:PutObject'], false);
+    writeDestination(this.planFunction, ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'], false);
     readSource(this.shardFunction, true);
     // The shard function never reads its output: it streams one multipart upload and writes one sidecar.
-    writeDestination(this.shardFunction, ['s3:PutObject', 's3:AbortMultipartUpload'], false);
-    writeDestination(this.finalizeFunction, ['s3:PutObject', 's3:GetObject'], true);
+    writeDestination(this.shardFunction, ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'], false);
+    writeDestination(this.finalizeFunction, ['s3:PutObject', 's3:PutObjectTagging', 's3:GetObject'], true);
     const prefixReason = (what: string, prefix: string) =>
       `${what} are created at run time under ${prefix ? `the prefix '${prefix}'` : 'the bucket root'} and cannot be listed in advance; the grant names only that prefix.`;
     for (const f of [this.planFunction, this.shardFunction]) {
@@ -438,6 +455,32 @@ export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IC
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'CloudWatch Logs log-delivery actions (logging level ALL) and X-Ray actions (tracing) do not support resource-level permissions.',
     });
+  }
+
+  /** Adds the lifecycle rule that expires the pending objects of runs that never committed. */
+  private addAbandonedRunExpiration(expiration: Duration | undefined, timeout: Duration): Duration | undefined {
+    const timeoutDays = Math.ceil(timeout.toSeconds() / 86400);
+    const days = expiration === undefined ? Math.max(7, timeoutDays + 1) : expiration.toDays({ integral: false });
+    if (expiration !== undefined) {
+      if (Token.isUnresolved(expiration.toSeconds())) throw invalidProp(this, 'abandonedRunExpiration', 'must be known at synth', expiration.toString());
+      if (!Number.isInteger(days) || days <= timeoutDays) {
+        throw invalidProp(this, 'abandonedRunExpiration', `must be whole days, more than the run timeout (${timeoutDays} days)`, expiration.toHumanString());
+      }
+    }
+    if (!(this.destinationBucket instanceof s3.Bucket)) {
+      Annotations.of(this).addWarningV2(
+        'cdk-ml-at-scale:AbandonedRunsKept',
+        `The destination bucket is imported, so no lifecycle rule expires abandoned runs: add one that expires objects under '${this.destinationPrefix}' tagged ${RUN_STATE_TAG}=pending after ${days} days.`,
+      );
+      return undefined;
+    }
+    this.destinationBucket.addLifecycleRule({
+      id: `AbandonedShardRuns${this.node.addr.slice(0, 8)}`,
+      prefix: this.destinationPrefix || undefined,
+      tagFilters: { [RUN_STATE_TAG]: 'pending' },
+      expiration: Duration.days(days),
+    });
+    return Duration.days(days);
   }
 
   /** Lets `grantee` start runs of the sharder. */
@@ -488,7 +531,7 @@ export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IC
         fail(
           'InvalidFormat',
           'InvalidInput',
-          `{% 'format must be {"type":"newline","csvHeader":<boolean, optional>} or {"type":"fixed","recordLengthBytes":<positive integer>}, got ' & ${jsonataDescribe('$states.input.format')} %}`,
+          `{% 'format must be {"type":"newline","csvHeader":<boolean, optional>,"csv":<boolean, optional>}, {"type":"fixed","recordLengthBytes":<positive integer>} or {"type":"tar"}, got ' & ${jsonataDescribe('$states.input.format')} %}`,
         ),
       );
 
@@ -581,7 +624,8 @@ function acknowledgeDistributedMapPolicy(stateMachine: sfn.StateMachine): void {
 /** JSONata: whether `f` is a valid record format spec. */
 function VALID_FORMAT(f: string): string {
   return (
-    `(${f}.type = 'newline' and ($not($exists(${f}.csvHeader)) or $type(${f}.csvHeader) = 'boolean')) or ` +
+    `(${f}.type = 'tar' and $count($keys(${f})) = 1) or ` +
+    `(${f}.type = 'newline' and ($not($exists(${f}.csvHeader)) or $type(${f}.csvHeader) = 'boolean') and ($not($exists(${f}.csv)) or $type(${f}.csv) = 'boolean')) or ` +
     `(${f}.type = 'fixed' and $type(${f}.recordLengthBytes) = 'number' and ${f}.recordLengthBytes >= 1 and ${f}.recordLengthBytes = $floor(${f}.recordLengthBytes))`
   );
 }

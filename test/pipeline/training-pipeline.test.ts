@@ -121,6 +121,10 @@ describe('TrainingPipeline with defaults', () => {
       AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: expect.stringContaining(':execution:'),
     });
     await expect(evaluate(states.Shard.Arguments.Input, {}, { input: {}, datasetPath: 'raw/day/' })).resolves.toMatchObject({ sourcePrefix: 'raw/day/' });
+    // A prefix of small files packed into WebDataset tar shards: the format goes to the sharder as given.
+    await expect(
+      evaluate(states.Shard.Arguments.Input, {}, { input: { format: { type: 'tar' } }, datasetPath: 'raw/images/' }),
+    ).resolves.toMatchObject({ sourcePrefix: 'raw/images/', format: { type: 'tar' } });
   });
 
   test('keeps the input and derives the dataset path and a valid Batch job name suffix', async () => {
@@ -136,7 +140,10 @@ describe('TrainingPipeline with defaults', () => {
       { Name: 'SHARD_MANIFEST_URI', Value: 's3://curated/shards/run1/manifest.json' },
       { Name: 'SHARD_OUTPUT_URI', Value: 's3://curated/shards/run1/' },
       { Name: 'SHARD_COUNT', Value: '5' },
+      { Name: 'SHARD_STRIDE', Value: '5' },
     ]);
+    const many = await evaluateAll(states.Shard.Assign, { result: { Output: { ...SHARDS, shardCount: 25000 } } }, { input: { datasetUri: uri('raw/a.csv') } });
+    expect(many.environment).toEqual(expect.arrayContaining([{ Name: 'SHARD_STRIDE', Value: '10000' }]));
   });
 
   test.each([
@@ -144,8 +151,10 @@ describe('TrainingPipeline with defaults', () => {
     [1, 'PreprocessSingle'],
     [2, 'PreprocessArray'],
     [10000, 'PreprocessArray'],
-    [10001, 'TooManyShards'],
-  ])('routes %i shards to %s (Batch array jobs take 2 to 10,000 children)', async (shardCount, expected) => {
+    [25000, 'PreprocessArray'],
+    [100000, 'PreprocessArray'],
+    [100001, 'TooManyShards'],
+  ])('routes %i shards to %s (past 10,000 shards, array children stride over them; a run holds at most 100,000)', async (shardCount, expected) => {
     await expect(choose(states.RouteByShardCount, {}, { shards: { shardCount } })).resolves.toBe(expected);
   });
 
@@ -153,11 +162,13 @@ describe('TrainingPipeline with defaults', () => {
     expect(states.PreprocessArray).toMatchObject({
       Type: 'Task',
       Resource: 'arn:aws:states:::batch:submitJob.sync',
-      Arguments: { JobQueue: `${ARN}:job-queue/cpu`, JobDefinition: `${ARN}:job-definition/prep:1`, ArrayProperties: { Size: '{% $shards.shardCount %}' } },
+      Arguments: { JobQueue: `${ARN}:job-queue/cpu`, JobDefinition: `${ARN}:job-definition/prep:1`, ArrayProperties: { Size: '{% $min([$shards.shardCount, 10000]) %}' } },
     });
     const env = [{ Name: 'SHARD_COUNT', Value: '5' }];
     const args = await evaluateAll(states.PreprocessArray.Arguments, {}, { shards: SHARDS, environment: env, jobSuffix: 'run1', input: { preprocessCommand: ['python', 'prep.py'] } });
     expect(args).toMatchObject({ JobName: 'preprocess-run1', ArrayProperties: { Size: 5 }, ContainerOverrides: { Environment: env, Command: ['python', 'prep.py'] } });
+    const strided = await evaluateAll(states.PreprocessArray.Arguments, {}, { shards: { ...SHARDS, shardCount: 25000 }, environment: env, jobSuffix: 'run1', input: {} });
+    expect(strided.ArrayProperties).toEqual({ Size: 10000 });
     const noCommand = await evaluateAll(states.PreprocessArray.Arguments, {}, { shards: SHARDS, environment: env, jobSuffix: 'run1', input: {} });
     expect(noCommand.ContainerOverrides).toEqual({ Environment: env });
     const oneWord = await evaluateAll(states.PreprocessArray.Arguments, {}, { shards: SHARDS, environment: env, jobSuffix: 'run1', input: { preprocessCommand: ['prep'] } });

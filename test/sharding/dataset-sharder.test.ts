@@ -190,6 +190,10 @@ describe('DatasetSharder with defaults', () => {
     ['an unknown format', { sourceKey: 'a.csv', format: { type: 'parquet' } }, 'InvalidFormat'],
     ['a non-boolean header flag', { sourceKey: 'a.csv', format: { type: 'newline', csvHeader: 'yes' } }, 'InvalidFormat'],
     ['a fixed format without length', { sourceKey: 'a.bin', format: { type: 'fixed' } }, 'InvalidFormat'],
+    ['the tar format of small objects', { sourcePrefix: 'images/', format: { type: 'tar' } }, 'Plan'],
+    ['RFC 4180 CSV without a header', { sourceKey: 'a.csv', format: { type: 'newline', csv: true } }, 'Plan'],
+    ['a string csv flag', { sourceKey: 'a.csv', format: { type: 'newline', csv: 'true' } }, 'InvalidFormat'],
+    ['a tar format with options', { sourcePrefix: 'images/', format: { type: 'tar', csvHeader: true } }, 'InvalidFormat'],
   ])('input validation: %s goes to %s', async (_name, input, expected) => {
     await expect(choose(states.ValidateInput, input)).resolves.toBe(expected);
   });
@@ -226,7 +230,7 @@ describe('DatasetSharder with defaults', () => {
         Statement: Match.arrayWith([
           { Action: ['s3:GetObject', 's3:GetObjectVersion'], Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Raw'), 'Arn'] }, '/*']] } },
           {
-            Action: ['s3:AbortMultipartUpload', 's3:PutObject'],
+            Action: ['s3:AbortMultipartUpload', 's3:PutObject', 's3:PutObjectTagging'],
             Effect: 'Allow',
             Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Curated'), 'Arn'] }, '/shards/*']] },
           },
@@ -240,7 +244,25 @@ describe('DatasetSharder with defaults', () => {
     const onDestination = (policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>).filter((st) =>
       JSON.stringify(st.Resource).includes('Curated'),
     );
-    expect(onDestination.flatMap((st) => [st.Action].flat()).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    expect(onDestination.flatMap((st) => [st.Action].flat()).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject', 's3:PutObjectTagging']);
+  });
+
+  test('expires the pending objects of abandoned runs under the destination prefix after 7 days, never committed ones', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: 'shards/', TagFilters: [{ Key: 'ml-at-scale-sharder-run', Value: 'pending' }], ExpirationInDays: 7, Status: 'Enabled' }),
+        ]),
+      },
+    });
+    expect(sharder.abandonedRunExpiration?.toDays()).toBe(7);
+  });
+
+  test('lets the functions tag what they write (pending) and finalize tag committed shards', () => {
+    for (const name of ['SharderPlanFunction', 'SharderShardFunction', 'SharderFinalizeFunction']) {
+      const statements = statementsOf(template, name);
+      expect(statements.some((st) => [st.Action].flat().includes('s3:PutObjectTagging') && JSON.stringify(st.Resource).includes('shards/*'))).toBe(true);
+    }
   });
 
   test('is clean under cdk-nag', () => {
@@ -330,6 +352,21 @@ describe('DatasetSharder with every option', () => {
     Annotations.fromStack(stack).hasWarning('/Test/Sharder', Match.stringLikeRegexp('shardReservedConcurrency \\(100\\) is below maxConcurrency \\(200\\)'));
   });
 
+  test('keeps abandoned runs a day longer than the run timeout when asked for whole days', () => {
+    const { stack: other, vpc: otherVpc, raw: otherRaw, curated: otherCurated } = fixture({ 'aws:cdk:bundling-stacks': [] });
+    const long = new DatasetSharder(other, 'Sharder', {
+      vpc: otherVpc,
+      sourceBucket: otherRaw,
+      destinationBucket: otherCurated,
+      timeout: Duration.days(3),
+      abandonedRunExpiration: Duration.days(4),
+    });
+    expect(long.abandonedRunExpiration?.toDays()).toBe(4);
+    Template.fromStack(other).hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 4 })]) },
+    });
+  });
+
   test('grants starting runs', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('Starter') }],
@@ -378,6 +415,20 @@ describe('DatasetSharder fails when', () => {
   test('fails when a prefix holds a wildcard or a quote', () => {
     expect(build({ sourcePrefix: 'raw/*' })).toThrow("sourcePrefix must be a plain key prefix without wildcards, quotes, braces or %, got 'raw/*'");
     expect(build({ destinationPrefix: "it's/" })).toThrow('destinationPrefix must be a plain key prefix');
+  });
+
+  test('fails when abandonedRunExpiration is not whole days longer than the timeout', () => {
+    expect(build({ abandonedRunExpiration: Duration.hours(36) })).toThrow("abandonedRunExpiration must be whole days, more than the run timeout (1 days), got '1 day 12 hours'");
+    expect(build({ timeout: Duration.days(10), abandonedRunExpiration: Duration.days(7) })).toThrow(
+      "abandonedRunExpiration must be whole days, more than the run timeout (10 days), got '7 days'",
+    );
+  });
+
+  test('warns that no lifecycle rule expires abandoned runs in an imported destination bucket', () => {
+    const stack = new Stack(testApp({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
+    const sharder = new DatasetSharder(stack, 'Sharder', props(stack));
+    expect(sharder.abandonedRunExpiration).toBeUndefined();
+    Annotations.fromStack(stack).hasWarning('/Test/Sharder', Match.stringLikeRegexp("tagged ml-at-scale-sharder-run=pending after 7 days"));
   });
 
   test('warns when the destination lies inside the source in the same bucket', () => {

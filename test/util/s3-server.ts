@@ -1,27 +1,8 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
+import { fork } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
-
-/** The part of s3rver 3.7's API used here (the package ships no types). */
-interface S3rverInstance {
-  configureBuckets(): Promise<unknown>;
-  /** Koa's request handler. */
-  callback(): (req: IncomingMessage, res: ServerResponse) => void;
-  readonly logger: { exceptions: { unhandle(): void }; close(): void };
-}
-type S3rverConstructor = new (options: {
-  address: string;
-  port: number;
-  directory: string;
-  silent: boolean;
-  configureBuckets: { name: string }[];
-}) => S3rverInstance;
-
-const S3rver = createRequire(__filename)('s3rver') as S3rverConstructor;
 
 /** A running s3rver on loopback, with its data in a temp directory. */
 export interface LocalS3 {
@@ -61,46 +42,24 @@ function uploadsDirectory(root: string, bucket: string): string {
 }
 
 /**
- * Starts s3rver on an ephemeral port of 127.0.0.1 with the given buckets.
- *
- * s3rver 3.7 has no AbortMultipartUpload (it answers 405), so the server in front of it implements that
- * one call as S3 does: it drops the upload's parts and answers 204 (or 404 NoSuchUpload).
+ * Starts s3rver on an ephemeral port of 127.0.0.1 with the given buckets, in a child process that runs
+ * with `--openssl-legacy-provider` so that listings of several pages work (see s3-server-process.js).
+ * s3rver 3.7 has no AbortMultipartUpload; the server in front of it implements that one call.
  */
 export async function startLocalS3(buckets: readonly string[], directory?: string): Promise<LocalS3> {
   const dir = directory ?? (await mkdtemp(join(tmpdir(), 's3rver-')));
-  const s3rver = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    directory: dir,
-    silent: true,
-    configureBuckets: buckets.map((name) => ({ name })),
+  const child = fork(join(__dirname, 's3-server-process.js'), [], {
+    execArgv: ['--openssl-legacy-provider'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  await s3rver.configureBuckets();
-  const koa = s3rver.callback();
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://s3');
-    const uploadId = url.searchParams.get('uploadId');
-    if (req.method === 'DELETE' && uploadId !== null && /^[0-9a-f]+$/.test(uploadId)) {
-      const bucket = decodeURIComponent(url.pathname.split('/')[1] ?? '');
-      const uploadDir = join(uploadsDirectory(dir, bucket), uploadId);
-      void stat(uploadDir)
-        .then(
-          async () => {
-            await rm(uploadDir, { recursive: true, force: true });
-            res.writeHead(204).end();
-          },
-          () => {
-            res.writeHead(404, { 'content-type': 'application/xml' });
-            res.end('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code></Error>');
-          },
-        )
-        .catch(() => res.destroy());
-      return;
-    }
-    koa(req, res);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve(m.port));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the s3rver process exited with code ${code}`)));
+    child.send({ buckets, directory: dir });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  child.removeAllListeners('exit');
+  const endpoint = `http://127.0.0.1:${port}`;
   const clients: S3Client[] = [];
   return {
     endpoint,
@@ -118,12 +77,13 @@ export async function startLocalS3(buckets: readonly string[], directory?: strin
       return client;
     },
     stop: async () => {
-      // Closing the clients ends their keep-alive sockets, so that the server can close.
+      // Closing the clients ends their keep-alive sockets.
       for (const client of clients) client.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      s3rver.logger.exceptions.unhandle();
-      s3rver.logger.close();
+      await new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.send('stop');
+      });
       await rm(dir, { recursive: true, force: true });
     },
   };

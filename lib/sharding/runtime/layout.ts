@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RecordFormatSpec, SourceObject } from './types';
+import { FormatSpec, RecordFormatSpec, SourceObject } from './types';
 
 /**
  * The S3 key layout of a run, all under `<destination prefix><runId>/`:
@@ -36,9 +36,33 @@ export function normalizePrefix(prefix: string): string {
 
 /** A format spec with its defaults filled in, so that equal formats hash the same. */
 export function canonicalFormat(spec: RecordFormatSpec): RecordFormatSpec {
-  return spec.type === 'newline'
-    ? { type: 'newline', csvHeader: spec.csvHeader === true }
-    : { type: 'fixed', recordLengthBytes: spec.recordLengthBytes };
+  if (spec.type === 'fixed') return { type: 'fixed', recordLengthBytes: spec.recordLengthBytes };
+  // `csv` appears only when set, so that the run ids of existing jobs do not change.
+  return spec.csv === true && spec.csvHeader !== true
+    ? { type: 'newline', csvHeader: false, csv: true }
+    : { type: 'newline', csvHeader: spec.csvHeader === true };
+}
+
+/** A run id: 32 lowercase hex digits. */
+export const RUN_ID = /^[0-9a-f]{32}$/;
+
+/**
+ * Whether a key under `sourcePrefix` could be written by a run whose folders are `<destinationPrefix><runId>/`
+ * in the same bucket, or the reverse: the run ids are not known before planning, so any run id counts.
+ */
+export function outputMayOverlapSource(sourcePrefix: string, destinationPrefix: string): boolean {
+  const destination = normalizePrefix(destinationPrefix);
+  // Output under the source: every run folder starts with the destination prefix.
+  if (destination.startsWith(sourcePrefix)) return true;
+  if (!sourcePrefix.startsWith(destination)) return false;
+  // Source under the destination: only if what follows could be (the start of) a run folder.
+  const rest = sourcePrefix.slice(destination.length);
+  return /^[0-9a-f]{0,32}$/.test(rest) || /^[0-9a-f]{32}\//.test(rest);
+}
+
+/** Whether a spec names the tar format. */
+export function isTarFormat(spec: FormatSpec): spec is Extract<FormatSpec, { type: 'tar' }> {
+  return spec.type === 'tar';
 }
 
 /**

@@ -8,6 +8,11 @@ export interface RecordCounter {
   push(chunk: Buffer): void;
   /** The number of records in everything pushed so far, taken as a complete body. */
   total(): number;
+  /**
+   * Checks the complete body: an error message when it cannot be a whole number of records (for CSV, a
+   * body that ends inside a quoted field), or undefined.
+   */
+  check?(): string | undefined;
 }
 
 /**
@@ -66,11 +71,62 @@ class NewlineCounter implements RecordCounter {
   }
 }
 
+const QUOTE = 0x22;
+
+/**
+ * Counts RFC 4180 records: an LF ends a record only outside double quotes (a doubled quote inside a
+ * quoted field toggles twice, so parity is all it takes). A body that ends inside a quoted field was
+ * cut inside a record.
+ */
+class CsvCounter implements RecordCounter {
+  private count = 0;
+  private lastByte = -1;
+  private quoted = false;
+  private quoteCount = 0;
+
+  public push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    let q = chunk.indexOf(QUOTE);
+    let lf = chunk.indexOf(LF);
+    while (q !== -1 || lf !== -1) {
+      if (q !== -1 && (lf === -1 || q < lf)) {
+        this.quoted = !this.quoted;
+        this.quoteCount++;
+        q = chunk.indexOf(QUOTE, q + 1);
+      } else {
+        if (!this.quoted) this.count++;
+        lf = chunk.indexOf(LF, lf + 1);
+      }
+    }
+    this.lastByte = chunk[chunk.length - 1];
+  }
+
+  public total(): number {
+    return this.count + (this.lastByte !== -1 && this.lastByte !== LF ? 1 : 0);
+  }
+
+  public check(): string | undefined {
+    return this.quoted
+      ? `the shard ends inside a quoted CSV field (${this.quoteCount} double quotes): a quoted field holds a line ` +
+          'break where a range was cut, and cutting there would split a row. Newline sharding cannot split RFC 4180 ' +
+          'CSV whose quoted fields hold line breaks: remove them, or set targetShardBytes above the object size'
+      : undefined;
+  }
+}
+
 /** Newline-delimited records: a record ends after each LF (so CRLF works unchanged). */
 export class NewlineRecordFormat implements RecordFormat {
   public readonly lookbehindBytes = 1;
 
-  public constructor(public readonly hasHeader: boolean = false) {}
+  /**
+   * @param hasHeader the first record is a header
+   * @param csvQuotes the records are RFC 4180 CSV: LFs inside double quotes do not end a record, and a
+   *   shard that ends inside a quoted field fails instead of cutting a row
+   */
+  public constructor(
+    public readonly hasHeader: boolean = false,
+    public readonly csvQuotes: boolean = false,
+  ) {}
 
   public findBoundary(chunk: Buffer, chunkOffset: number, from: number): number {
     // Offset b is a boundary when byte b-1 is an LF, so look for an LF at or after from-1.
@@ -81,7 +137,7 @@ export class NewlineRecordFormat implements RecordFormat {
   }
 
   public createCounter(): RecordCounter {
-    return new NewlineCounter();
+    return this.csvQuotes ? new CsvCounter() : new NewlineCounter();
   }
 
   public checkObject(): string | undefined {
@@ -140,7 +196,7 @@ export type RecordFormatResolver = (spec: RecordFormatSpec) => RecordFormat;
 export const resolveBuiltInFormat: RecordFormatResolver = (spec) => {
   switch (spec.type) {
     case 'newline':
-      return new NewlineRecordFormat(spec.csvHeader === true);
+      return new NewlineRecordFormat(spec.csvHeader === true, spec.csvHeader === true || spec.csv === true);
     case 'fixed':
       return new FixedLengthRecordFormat(spec.recordLengthBytes);
     default: {

@@ -3,7 +3,10 @@ import {
   GetObjectCommand,
   GetObjectCommandOutput,
   HeadObjectCommand,
+  ListObjectsV2Command,
+  ListObjectsV2CommandOutput,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   S3Client,
   S3ClientConfig,
   S3ServiceException,
@@ -175,7 +178,16 @@ export async function readSourceRange(
   return Buffer.concat(chunks);
 }
 
-/** Writes a small JSON document. */
+/**
+ * The object tag that marks what a run writes before it commits (`<key>=pending`), and what finalize
+ * sets on the shards and job description it commits (`<key>=committed`). A lifecycle rule on
+ * `<key>=pending` lets the folders of abandoned runs expire; committed shards never match it.
+ */
+export const RUN_STATE_TAG = 'ml-at-scale-sharder-run';
+/** The `Tagging` header of every object a run writes before its manifest. */
+export const PENDING_TAGGING = `${RUN_STATE_TAG}=pending`;
+
+/** Writes a small JSON document, tagged as pending. */
 export async function putJson(client: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
   await client.send(
     new PutObjectCommand({
@@ -183,7 +195,15 @@ export async function putJson(client: S3Client, bucket: string, key: string, val
       Key: key,
       Body: JSON.stringify(value),
       ContentType: 'application/json',
+      Tagging: PENDING_TAGGING,
     }),
+  );
+}
+
+/** Marks a run's object as committed, so that the lifecycle rule of abandoned runs never expires it. */
+export async function markCommitted(client: S3Client, bucket: string, key: string): Promise<void> {
+  await client.send(
+    new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet: [{ Key: RUN_STATE_TAG, Value: 'committed' }] } }),
   );
 }
 
@@ -215,4 +235,99 @@ export async function mapLimit<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   return results;
+}
+
+/** An object as listed: pinned by its ETag at plan time. */
+export interface ListedObject {
+  readonly key: string;
+  readonly etag: string;
+  readonly size: number;
+}
+
+/** Options of {@link listObjects}. */
+export interface ListOptions {
+  /**
+   * Keys per ListObjectsV2 page (S3's own maximum and default is 1000).
+   * @default 1000
+   */
+  readonly pageSize?: number;
+}
+
+/**
+ * The objects under a prefix in UTF-8 binary key order, page by page, without holding the listing.
+ * Folder markers (keys ending in `/` with no bytes) are skipped.
+ */
+export async function* listObjects(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  options: ListOptions = {},
+): AsyncGenerator<ListedObject> {
+  let previous: Buffer | undefined;
+  let token: string | undefined;
+  do {
+    let page: ListObjectsV2CommandOutput;
+    try {
+      page = await client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: options.pageSize, ContinuationToken: token }),
+      );
+    } catch (err) {
+      throw describeS3Error(err, `ListObjectsV2 s3://${bucket}/${prefix}`);
+    }
+    for (const object of page.Contents ?? []) {
+      if (!object.Key) continue;
+      if (object.Key.endsWith('/') && (object.Size ?? 0) === 0) continue;
+      if (!object.ETag || object.Size === undefined) {
+        throw new Error(`ListObjectsV2 s3://${bucket}/${prefix} returned ${object.Key} without ETag or size`);
+      }
+      const current = Buffer.from(object.Key);
+      // The plan streams the listing and never sorts it: it relies on S3's UTF-8 binary order.
+      if (previous && Buffer.compare(previous, current) >= 0) {
+        throw new Error(`ListObjectsV2 s3://${bucket}/${prefix} is not in UTF-8 binary key order at ${object.Key}`);
+      }
+      previous = current;
+      yield { key: object.Key, etag: object.ETag, size: object.Size };
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    if (page.IsTruncated && !token) throw new Error(`ListObjectsV2 s3://${bucket}/${prefix} is truncated but has no continuation token`);
+  } while (token);
+}
+
+/**
+ * An S3 error rewritten to name what failed: an error without a body (HEAD) reaches the SDK as
+ * `NotFound: UnknownError`, which names neither the bucket nor the key.
+ */
+export function describeS3Error(err: unknown, what: string): Error {
+  const status = httpStatusOf(err);
+  const code = typeof err === 'object' && err !== null && 'name' in err ? String((err as { name: unknown }).name) : '';
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'NoSuchBucket') return new Error(`${what}: the bucket does not exist (NoSuchBucket)`, { cause: err });
+  if (status === 404) return new Error(`${what}: not found (404 ${code || 'NotFound'})`, { cause: err });
+  if (status === 403) return new Error(`${what}: access denied (403)`, { cause: err });
+  if (status === undefined) return err instanceof Error ? err : new Error(message);
+  return new Error(`${what}: ${code || 'error'} ${status}: ${message}`, { cause: err });
+}
+
+/**
+ * Opens a whole pinned object as a stream: `If-Match` with the pinned ETag, then a check of the
+ * response's ETag and length (for servers that ignore If-Match), so that a changed object fails.
+ */
+export async function getPinnedObject(client: S3Client, bucket: string, object: ListedObject): Promise<Readable> {
+  let response: GetObjectCommandOutput;
+  try {
+    response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: object.key, IfMatch: object.etag }));
+  } catch (err) {
+    const status = httpStatusOf(err);
+    if (status === 412 || status === 404) {
+      throw new SourceChangedError(bucket, object.key, object.etag, await currentEtag(client, bucket, object.key));
+    }
+    throw err;
+  }
+  const body = response.Body;
+  if (!(body instanceof Readable)) throw new Error(`GetObject s3://${bucket}/${object.key} returned no Node.js stream`);
+  if (response.ETag !== object.etag || (response.ContentLength !== undefined && response.ContentLength !== object.size)) {
+    body.destroy();
+    throw new SourceChangedError(bucket, object.key, object.etag, response.ETag);
+  }
+  return body;
 }

@@ -13,14 +13,25 @@
  *
  * A record ends at each LF, so CRLF files work unchanged (the CR stays in the record). The last record
  * of an object may lack its LF. An empty line is a record.
+ *
+ * CSV (`csv` or `csvHeader`): RFC 4180 quoting is honoured when counting records (an LF inside double
+ * quotes does not end one), and a shard whose range was cut inside a quoted field fails the run with a
+ * clear error rather than splitting the row. Ranges are still cut at LFs, so CSV whose quoted fields
+ * hold line breaks shards only when no cut falls inside one.
  */
 export interface NewlineFormatSpec {
   readonly type: 'newline';
   /**
    * The first record of each object is a header, repeated at the top of every shard of that object.
+   * Implies `csv`.
    * @default false
    */
   readonly csvHeader?: boolean;
+  /**
+   * The records are RFC 4180 CSV (see above).
+   * @default false
+   */
+  readonly csv?: boolean;
 }
 
 /** Fixed-length binary records. Each object's size must be a multiple of `recordLengthBytes`. */
@@ -30,8 +41,22 @@ export interface FixedLengthFormatSpec {
   readonly recordLengthBytes: number;
 }
 
+/**
+ * Small objects packed into tar shards (WebDataset): each object is one member, never split.
+ *
+ * Objects are taken in key order (UTF-8 binary) and grouped into shards of about the target size. The
+ * objects of one sample (the same key up to the first `.` of its last path segment, as WebDataset
+ * groups them) always go to the same shard. A member's name is its key relative to the source prefix.
+ */
+export interface TarFormatSpec {
+  readonly type: 'tar';
+}
+
 /** The record format of the source, as named in the plan event. */
 export type RecordFormatSpec = NewlineFormatSpec | FixedLengthFormatSpec;
+
+/** Every format the plan accepts: the record formats, which cut objects into ranges, and `tar`. */
+export type FormatSpec = RecordFormatSpec | TarFormatSpec;
 
 /** A single source object. */
 export interface ObjectSource {
@@ -64,7 +89,7 @@ export interface PlanEvent {
   readonly destination: DestinationSpec;
   /** Nominal shard size in bytes: each range of the source covers this many bytes before alignment. */
   readonly targetShardBytes: number;
-  readonly format: RecordFormatSpec;
+  readonly format: FormatSpec;
 }
 
 /**
@@ -217,5 +242,100 @@ export interface FinalizeResult {
   readonly manifestKey: string;
   readonly shardCount: number;
   readonly recordCount: number;
+  readonly bytes: number;
+}
+
+/** One object of a tar task: `[key, etag, size]`, kept short so that a task stays far below 256 KiB. */
+export type TarObject = readonly [key: string, etag: string, size: number];
+
+/** One item of a tar plan: the objects of one shard, in order. */
+export interface TarShardTask {
+  readonly v: 1;
+  readonly runId: string;
+  readonly index: number;
+  readonly format: TarFormatSpec;
+  readonly sourceBucket: string;
+  /** Member names are the keys with this prefix removed. */
+  readonly sourcePrefix: string;
+  readonly objects: readonly TarObject[];
+  /** Destination bucket. */
+  readonly bucket: string;
+  readonly shardKey: string;
+  readonly sidecarKey: string;
+}
+
+/** What finalize expects of each tar task. */
+export interface TarTaskSummary {
+  readonly objects: number;
+  readonly sourceBytes: number;
+}
+
+/** The job description of a tar run: one summary per task, never one entry per object. */
+export interface TarJobDescription {
+  readonly v: 1;
+  readonly runId: string;
+  readonly bucket: string;
+  readonly format: TarFormatSpec;
+  readonly targetShardBytes: number;
+  readonly source: PrefixSource;
+  /** SHA-256 of the listing (key, ETag and size of every object, in order). */
+  readonly listingSha256: string;
+  readonly sourceCount: number;
+  readonly sourceBytes: number;
+  readonly taskCount: number;
+  readonly tasks: readonly TarTaskSummary[];
+}
+
+/** The sidecar of a tar shard. */
+export interface TarShardSidecar {
+  readonly v: 1;
+  readonly runId: string;
+  readonly index: number;
+  readonly key: string;
+  /** Bytes of the tar shard. */
+  readonly bytes: number;
+  /** Members (objects) in the shard. */
+  readonly records: number;
+  /** Samples (distinct WebDataset keys) in the shard. */
+  readonly samples: number;
+  readonly sha256: string;
+  /** Bytes of the source objects packed. */
+  readonly sourceBytes: number;
+  readonly firstKey: string;
+  readonly lastKey: string;
+}
+
+/** A tar shard as listed in the manifest. */
+export interface TarManifestShard {
+  readonly key: string;
+  readonly bytes: number;
+  /** Members (objects). */
+  readonly records: number;
+  /** Samples (distinct WebDataset keys). */
+  readonly samples: number;
+  readonly sha256: string;
+  /** Bytes of the source objects packed. */
+  readonly sourceBytes: number;
+  /** First and last source key packed, in key order: the shards tile the listing in this order. */
+  readonly firstKey: string;
+  readonly lastKey: string;
+}
+
+/** The manifest of a tar run (the commit point, as for the record formats). */
+export interface TarManifest {
+  readonly v: 1;
+  readonly runId: string;
+  readonly bucket: string;
+  readonly format: TarFormatSpec;
+  readonly targetShardBytes: number;
+  readonly source: PrefixSource;
+  readonly listingSha256: string;
+  readonly sourceCount: number;
+  readonly sourceBytes: number;
+  readonly shards: readonly TarManifestShard[];
+  readonly shardCount: number;
+  /** Members in all shards: the number of source objects. */
+  readonly recordCount: number;
+  readonly sampleCount: number;
   readonly bytes: number;
 }

@@ -129,7 +129,7 @@ describe('plan validation', () => {
     [{ ...event, destination: { bucket: '', prefix: 'x' } }, 'destination.bucket must be a non-empty string, got ""'],
     [
       { ...event, source: { bucket: SOURCE_BUCKET, prefix: 'data/' }, destination: { bucket: SOURCE_BUCKET, prefix: 'data/out' } },
-      'destination.prefix must not lie under source.prefix in the same bucket, got "data/out" under "data/"',
+      'destination.prefix must keep every run folder (<prefix><runId>/) apart from the source in the same bucket, got destination "data/out" and source "data/"',
     ],
     [{ ...event, format: { type: 'fixed', recordLengthBytes: -1 } }, 'format.recordLengthBytes must be a positive integer, got -1'],
   ])('fails when the event is invalid (%#)', async (bad, message) => {

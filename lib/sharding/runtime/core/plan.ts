@@ -1,11 +1,12 @@
-import { HeadObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
-import { canonicalFormat, computeRunId, extensionOf, layout, normalizePrefix } from '../layout';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { canonicalFormat, computeRunId, extensionOf, layout, normalizePrefix, outputMayOverlapSource } from '../layout';
 import { RecordFormat, RecordFormatResolver, resolveBuiltInFormat } from '../record-format';
-import { getSourceRange, mapLimit, putJson } from '../s3';
-import { JobDescription, PlanEvent, PlanResult, ShardTask, SourceObject } from '../types';
+import { describeS3Error, getSourceRange, listObjects, mapLimit, putJson } from '../s3';
+import { JobDescription, PlanEvent, PlanResult, RecordFormatSpec, ShardTask, SourceObject } from '../types';
+import { planTarShards, TarPlanOptions } from './tar-plan';
 
 /** Options of {@link planShards}. */
-export interface PlanOptions {
+export interface PlanOptions extends TarPlanOptions {
   /**
    * Turns the event's format spec into a format: the way to add a format of your own.
    * @default - the built-in formats
@@ -26,6 +27,11 @@ export interface PlanOptions {
    * @default 16
    */
   readonly headConcurrency?: number;
+  /**
+   * Keys per ListObjectsV2 page.
+   * @default 1000
+   */
+  readonly listPageSize?: number;
 }
 
 /**
@@ -34,10 +40,15 @@ export interface PlanOptions {
  */
 export async function planShards(client: S3Client, event: PlanEvent, options: PlanOptions = {}): Promise<PlanResult> {
   validatePlanEvent(event);
-  const format = (options.resolveFormat ?? resolveBuiltInFormat)(event.format);
+  if (event.format.type === 'tar') {
+    const source = 'prefix' in event.source ? event.source : { bucket: event.source.bucket, prefix: event.source.key };
+    return planTarShards(client, source, event.destination, event.targetShardBytes, options);
+  }
+  const recordFormat: RecordFormatSpec = event.format;
+  const format = (options.resolveFormat ?? resolveBuiltInFormat)(recordFormat);
   const maxTasks = options.maxTasks ?? 100_000;
 
-  const located = await locateSources(client, event, options.headConcurrency ?? 16);
+  const located = await locateSources(client, event, options.headConcurrency ?? 16, options.listPageSize);
   const sources: SourceObject[] = [];
   for (const object of located) {
     const problem = format.checkObject(object.size);
@@ -48,7 +59,7 @@ export async function planShards(client: S3Client, event: PlanEvent, options: Pl
     sources.push({ ...object, headerBytes });
   }
 
-  const runId = computeRunId(sources, event.targetShardBytes, event.format);
+  const runId = computeRunId(sources, event.targetShardBytes, recordFormat);
   const outputBucket = event.destination.bucket;
   const outputPrefix = `${normalizePrefix(event.destination.prefix)}${runId}/`;
   const step = format.rangeStep(event.targetShardBytes);
@@ -70,7 +81,7 @@ export async function planShards(client: S3Client, event: PlanEvent, options: Pl
       source,
       rangeStart,
       rangeEnd,
-      format: canonicalFormat(event.format),
+      format: canonicalFormat(recordFormat),
       bucket: outputBucket,
       shardKey: layout.shardKey(outputPrefix, index, extensionOf(source.key)),
       sidecarKey: layout.sidecarKey(outputPrefix, index),
@@ -94,7 +105,7 @@ export async function planShards(client: S3Client, event: PlanEvent, options: Pl
     v: 1,
     runId,
     bucket: outputBucket,
-    format: canonicalFormat(event.format),
+    format: canonicalFormat(recordFormat),
     targetShardBytes: event.targetShardBytes,
     sources,
     taskCount: tasks.length,
@@ -150,17 +161,36 @@ export function validatePlanEvent(event: PlanEvent): void {
   if (!Number.isSafeInteger(targetShardBytes) || targetShardBytes < 1) {
     fail(`targetShardBytes must be a positive integer, got ${JSON.stringify(targetShardBytes)}`);
   }
-  if (typeof format !== 'object' || format === null) fail(`format must be an object, got ${JSON.stringify(format)}`);
-  if (
-    'prefix' in source &&
-    source.bucket === destination.bucket &&
-    normalizePrefix(destination.prefix).startsWith(source.prefix)
-  ) {
-    // Otherwise a rerun would shard the previous run's output too.
+  validateFormat(format, fail);
+  const sourcePrefix = 'prefix' in source ? source.prefix : source.key;
+  if (source.bucket === destination.bucket && outputMayOverlapSource(sourcePrefix, destination.prefix)) {
+    // Otherwise a run could shard an earlier run's plan, shards and manifest as data, or write where it reads.
     fail(
-      `destination.prefix must not lie under source.prefix in the same bucket, got ` +
-        `${JSON.stringify(destination.prefix)} under ${JSON.stringify(source.prefix)}`,
+      `destination.prefix must keep every run folder (<prefix><runId>/) apart from the source in the same bucket, got ` +
+        `destination ${JSON.stringify(destination.prefix)} and source ${JSON.stringify(sourcePrefix)}`,
     );
+  }
+}
+
+/** Checks a format spec as the plan receives it (from JSON: a string where a boolean belongs is an error). */
+function validateFormat(format: unknown, fail: (message: string) => never): void {
+  if (typeof format !== 'object' || format === null) fail(`format must be an object, got ${JSON.stringify(format)}`);
+  const spec = format as Record<string, unknown>;
+  const allowed: Record<string, string[]> = {
+    newline: ['type', 'csvHeader', 'csv'],
+    fixed: ['type', 'recordLengthBytes'],
+    tar: ['type'],
+  };
+  if (typeof spec.type !== 'string' || !(spec.type in allowed)) {
+    fail(`format.type must be 'newline', 'fixed' or 'tar', got ${JSON.stringify(spec.type)}`);
+  }
+  const extra = Object.keys(spec).filter((k) => !allowed[spec.type as string].includes(k));
+  if (extra.length > 0) fail(`format of type '${spec.type}' takes no ${extra.join(', ')}, got ${JSON.stringify(format)}`);
+  for (const flag of ['csvHeader', 'csv']) {
+    if (flag in spec && typeof spec[flag] !== 'boolean') fail(`format.${flag} must be a boolean, got ${JSON.stringify(spec[flag])}`);
+  }
+  if (spec.type === 'fixed' && (!Number.isSafeInteger(spec.recordLengthBytes) || (spec.recordLengthBytes as number) < 1)) {
+    fail(`format.recordLengthBytes must be a positive integer, got ${JSON.stringify(spec.recordLengthBytes)}`);
   }
 }
 
@@ -169,6 +199,7 @@ async function locateSources(
   client: S3Client,
   event: PlanEvent,
   headConcurrency: number,
+  listPageSize: number | undefined,
 ): Promise<Omit<SourceObject, 'headerBytes'>[]> {
   const { source } = event;
   let keys: string[];
@@ -176,22 +207,21 @@ async function locateSources(
     keys = [source.key];
   } else {
     keys = [];
-    for await (const page of paginateListObjectsV2({ client }, { Bucket: source.bucket, Prefix: source.prefix })) {
-      for (const object of page.Contents ?? []) {
-        if (!object.Key) continue;
-        // Folder markers hold no data.
-        if (object.Key.endsWith('/') && (object.Size ?? 0) === 0) continue;
-        keys.push(object.Key);
-      }
+    // Pages in UTF-8 binary key order (listObjects checks it), folder markers skipped.
+    for await (const object of listObjects(client, source.bucket, source.prefix, { pageSize: listPageSize })) {
+      keys.push(object.key);
     }
     if (keys.length === 0) {
       throw new Error(`source.prefix must name at least one object, got none under s3://${source.bucket}/${source.prefix}`);
     }
-    // S3 lists in UTF-8 binary order already; sorting makes the order independent of the server.
-    keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   }
   return mapLimit(keys, headConcurrency, async (key) => {
-    const head = await client.send(new HeadObjectCommand({ Bucket: source.bucket, Key: key }));
+    let head;
+    try {
+      head = await client.send(new HeadObjectCommand({ Bucket: source.bucket, Key: key }));
+    } catch (err) {
+      throw describeS3Error(err, `source s3://${source.bucket}/${key}`);
+    }
     if (!head.ETag || head.ContentLength === undefined) {
       throw new Error(`HeadObject s3://${source.bucket}/${key} returned no ETag or size`);
     }
@@ -214,21 +244,26 @@ async function findHeaderEnd(
 ): Promise<number> {
   if (object.size === 0) return 0;
   const pinned: SourceObject = { ...object, headerBytes: 0 };
+  const tooLong = (): Error =>
+    new Error(`source s3://${object.bucket}/${object.key}: header must be at most ${maxHeaderBytes} bytes, got more`);
   let offset = 0;
   let step = 64 * 1024;
-  while (offset < object.size) {
-    const end = Math.min(offset + step, object.size);
+  // Read at most one byte past the limit: enough to tell a header of exactly maxHeaderBytes from a longer one.
+  const limit = Math.min(object.size, maxHeaderBytes + 1);
+  while (offset < limit) {
+    const end = Math.min(offset + step, limit);
     for await (const chunk of await getSourceRange(client, pinned, offset, end - 1)) {
       const buffer = chunk as Buffer;
       const boundary = format.findBoundary(buffer, offset, 1);
-      if (boundary !== -1) return boundary;
+      if (boundary !== -1) {
+        if (boundary > maxHeaderBytes) throw tooLong();
+        return boundary;
+      }
       offset += buffer.length;
-    }
-    if (offset > maxHeaderBytes) {
-      throw new Error(`source s3://${object.bucket}/${object.key}: header must be at most ${maxHeaderBytes} bytes, got more`);
     }
     step *= 2;
   }
+  if (object.size > maxHeaderBytes) throw tooLong();
   // No record end: the whole object is its header.
   return object.size;
 }

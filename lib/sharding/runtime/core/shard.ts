@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { RecordFormat, RecordFormatResolver, resolveBuiltInFormat } from '../record-format';
-import { getSourceRange, putJson, readSourceRange } from '../s3';
+import { extensionOf, layout, RUN_ID } from '../layout';
+import { getSourceRange, putJson, PENDING_TAGGING, readSourceRange } from '../s3';
 import { ShardResult, ShardSidecar, ShardTask, SourceObject } from '../types';
 
 /** Options of {@link shardRange}. */
@@ -95,13 +96,15 @@ async function* recordBytes(
     let from: number;
     if (start === -1) {
       const b = format.findBoundary(chunk, offset, rangeStart);
-      if (b === -1) continue;
-      start = b;
-      if (start >= rangeEnd) {
-        // No record starts in the range: the record that covers it belongs to an earlier shard.
-        bounds.start = bounds.end = start;
+      if (b === -1 ? offset + chunk.length >= rangeEnd : b >= rangeEnd) {
+        // No record starts in the range: the record that covers it belongs to an earlier shard. Stop
+        // here rather than read on to its end, so that a record longer than many ranges is read about
+        // twice in all (once by its shard, once across the empty ranges), not once per range.
+        bounds.start = bounds.end = rangeEnd;
         return;
       }
+      if (b === -1) continue;
+      start = b;
       from = start - offset;
     } else {
       from = Math.max(0, start - offset);
@@ -132,6 +135,7 @@ async function* recordBytes(
  * A failed upload is aborted (`leavePartsOnError: false`), so no partial shard becomes visible.
  */
 export async function shardRange(client: S3Client, task: ShardTask, options: ShardOptions = {}): Promise<ShardResult> {
+  validateShardTask(task);
   const format = (options.resolveFormat ?? resolveBuiltInFormat)(task.format);
   const lookaheadBytes = options.lookaheadBytes ?? 64 * 1024;
   const { source } = task;
@@ -157,21 +161,31 @@ export async function shardRange(client: S3Client, task: ShardTask, options: Sha
           bytes += header.length;
           yield header;
         }
-        if (first.done) return;
-        let chunk: Buffer = first.value;
-        for (;;) {
-          hash.update(chunk);
-          counter.push(chunk);
-          bytes += chunk.length;
-          yield chunk;
-          const next = await body.next();
-          if (next.done) return;
-          chunk = next.value;
+        if (!first.done) {
+          let chunk: Buffer = first.value;
+          for (;;) {
+            hash.update(chunk);
+            counter.push(chunk);
+            bytes += chunk.length;
+            yield chunk;
+            const next = await body.next();
+            if (next.done) break;
+            chunk = next.value;
+          }
+        }
+        // Thrown before the body ends, so that the upload aborts and no shard is written.
+        const problem = counter.check?.();
+        if (problem) {
+          throw new Error(
+            `shard ${task.index} of s3://${source.bucket}/${source.key} (source bytes from ${bounds.start}): ${problem}`,
+          );
         }
       }
       const upload = new Upload({
         client,
-        params: { Bucket: task.bucket, Key: task.shardKey, Body: Readable.from(shardBytes(), { objectMode: false }) },
+        params: {
+        Tagging: PENDING_TAGGING,
+        Bucket: task.bucket, Key: task.shardKey, Body: Readable.from(shardBytes(), { objectMode: false }) },
         partSize: options.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES,
         queueSize: options.queueSize ?? 4,
         // Abort the multipart upload on any failure: no parts left behind, no partial shard.
@@ -202,4 +216,47 @@ export async function shardRange(client: S3Client, task: ShardTask, options: Sha
   // The multipart upload cannot carry a hash known only at its end: the sidecar does.
   await putJson(client, task.bucket, task.sidecarKey, sidecar);
   return { index: sidecar.index, key, bytes, records: sidecar.records, sha256: sidecar.sha256 };
+}
+
+/** The run folder (`<destination prefix><runId>/`) that a task's shard key names, or undefined. */
+export function runFolderOf(shardKey: string, runId: string): string | undefined {
+  const marker = `${runId}/shards/`;
+  const at = shardKey.lastIndexOf(marker);
+  return at === -1 ? undefined : shardKey.slice(0, at + runId.length + 1);
+}
+
+/**
+ * Refuses a task that the plan could never have produced: the plan is trusted, but a handler that
+ * anyone can invoke must not write outside its run folder or read a range that does not exist.
+ */
+export function validateShardTask(task: ShardTask): void {
+  const fail = (message: string): never => {
+    throw new Error(`invalid shard task: ${message}`);
+  };
+  if (typeof task !== 'object' || task === null) fail(`task must be an object, got ${JSON.stringify(task)}`);
+  if (task.v !== 1) fail(`v must be 1, got ${JSON.stringify(task.v)}`);
+  if (typeof task.runId !== 'string' || !RUN_ID.test(task.runId)) fail(`runId must be 32 hex digits, got ${JSON.stringify(task.runId)}`);
+  if (!Number.isSafeInteger(task.index) || task.index < 0) fail(`index must be a non-negative integer, got ${JSON.stringify(task.index)}`);
+  const source = task.source;
+  if (typeof source !== 'object' || source === null || typeof source.key !== 'string' || typeof source.bucket !== 'string') {
+    fail(`source must name a bucket and key, got ${JSON.stringify(source)}`);
+  }
+  if (!Number.isSafeInteger(source.size) || source.size < 0) fail(`source.size must be a non-negative integer, got ${JSON.stringify(source.size)}`);
+  if (!Number.isSafeInteger(source.headerBytes) || source.headerBytes < 0 || source.headerBytes > source.size) {
+    fail(`source.headerBytes must be an integer from 0 to source.size, got ${JSON.stringify(source.headerBytes)}`);
+  }
+  const { rangeStart, rangeEnd } = task;
+  if (!Number.isSafeInteger(rangeStart) || !Number.isSafeInteger(rangeEnd) || rangeStart < 0 || rangeStart > rangeEnd || rangeEnd > source.size) {
+    fail(`rangeStart and rangeEnd must be integers with 0 <= rangeStart <= rangeEnd <= ${source.size}, got ${JSON.stringify([rangeStart, rangeEnd])}`);
+  }
+  const folder = typeof task.shardKey === 'string' ? runFolderOf(task.shardKey, task.runId) : undefined;
+  if (folder === undefined || task.shardKey !== layout.shardKey(folder, task.index, extensionOf(source.key))) {
+    fail(`shardKey must be <run folder>shards/shard-<index><ext> of run ${task.runId}, got ${JSON.stringify(task.shardKey)}`);
+  }
+  if (task.sidecarKey !== layout.sidecarKey(folder!, task.index)) {
+    fail(`sidecarKey must be ${JSON.stringify(layout.sidecarKey(folder!, task.index))}, got ${JSON.stringify(task.sidecarKey)}`);
+  }
+  if (source.bucket === task.bucket && source.key.startsWith(folder!)) {
+    fail(`source s3://${source.bucket}/${source.key} lies inside the run folder ${folder}`);
+  }
 }
