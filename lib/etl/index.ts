@@ -1,2 +1,3 @@
 export * from './data-catalog';
 export * from './analytics-workgroup';
+export * from './spark-etl-job';
