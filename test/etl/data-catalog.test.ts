@@ -61,7 +61,7 @@ describe('DataCatalog with defaults', () => {
     const s3 = statements.filter((s) => JSON.stringify(s.Action).includes('s3:'));
     expect(JSON.stringify(s3)).toContain('/incoming/events/*');
     expect(JSON.stringify(s3)).not.toMatch(/PutObject|DeleteObject/);
-    expect(s3.find((s) => s.Action === 's3:ListBucket').Condition).toEqual({ StringLike: { 's3:prefix': ['incoming/events', 'incoming/events/*'] } });
+    expect(s3.find((s) => s.Action === 's3:ListBucket')?.Condition).toEqual({ StringLike: { 's3:prefix': ['incoming/events', 'incoming/events/*'] } });
     expect(statements).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ Action: expect.arrayContaining(['glue:CreateTable', 'glue:BatchCreatePartition']) }),

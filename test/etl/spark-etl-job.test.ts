@@ -74,7 +74,7 @@ describe('SparkEtlJob with defaults', () => {
     expect(text).toContain('/glue/temp/');
     expect(text).toContain('/glue/spark-ui/');
     const script = statements.find((s) => s.Action === 's3:GetObject' && !JSON.stringify(s.Resource).includes('Lake'));
-    expect(JSON.stringify(script.Resource)).toMatch(/\.py"?\]?/);
+    expect(JSON.stringify(script?.Resource)).toMatch(/\.py"?\]?/);
     expect(statements).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'Glue' } } }),
