@@ -62,12 +62,8 @@ export interface BucketedParquetCopy {
   readonly targetPrefix: string;
 }
 
-/** Properties of an {@link AnalyticsWorkgroup}. */
-export interface AnalyticsWorkgroupProps {
-  /** The lake: query results go to its artifacts zone, encrypted with its key. */
-  readonly dataLake: IDataLake;
-  /** The Glue database that queries read. */
-  readonly catalog: IDataCatalog;
+/** The settings of an {@link AnalyticsWorkgroup} that a stack does not wire (its option bag). */
+export interface AnalyticsWorkgroupOptions {
   /**
    * The lake locations that queries may read.
    * @default - the curated zone
@@ -104,6 +100,14 @@ export interface AnalyticsWorkgroupProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Properties of an {@link AnalyticsWorkgroup}. */
+export interface AnalyticsWorkgroupProps extends AnalyticsWorkgroupOptions {
+  /** The lake: query results go to its artifacts zone, encrypted with its key. */
+  readonly dataLake: IDataLake;
+  /** The Glue database that queries read. */
+  readonly catalog: IDataCatalog;
 }
 
 const IDENTIFIER = /^[a-z0-9_]{1,255}$/;

@@ -62,10 +62,8 @@ export interface DataCatalogAttributes {
   readonly securityConfigurationKey?: kms.IKey;
 }
 
-/** Properties of a {@link DataCatalog}. */
-export interface DataCatalogProps {
-  /** The lake whose tables the catalog describes. Crawlers read it; the security configuration encrypts S3 writes with its key. */
-  readonly dataLake: IDataLake;
+/** The settings of a {@link DataCatalog} that a stack does not wire (its option bag). */
+export interface DataCatalogOptions {
   /**
    * The name of the Glue database: lower-case letters, digits and underscores (what Athena accepts).
    * @default - derived from the construct path
@@ -87,6 +85,12 @@ export interface DataCatalogProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Properties of a {@link DataCatalog}. */
+export interface DataCatalogProps extends DataCatalogOptions {
+  /** The lake whose tables the catalog describes. Crawlers read it; the security configuration encrypts S3 writes with its key. */
+  readonly dataLake: IDataLake;
 }
 
 /** Options of {@link DataCatalog.addCrawler}. */

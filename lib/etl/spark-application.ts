@@ -23,24 +23,15 @@ export interface SparkLakeAccess extends DataLakeLocation {
  */
 export const DEFAULT_EMR_SERVERLESS_RELEASE = 'emr-7.12.0';
 
-/** Properties of a {@link SparkApplication}. */
-export interface SparkApplicationProps {
-  /** The VPC whose private subnets the application's workers run in. */
-  readonly vpc: ec2.IVpc;
+/** The settings of a {@link SparkApplication} that a stack does not wire (its option bag). */
+export interface SparkApplicationOptions {
   /**
    * The subnets of the workers.
    * @default - the VPC's private subnets
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /** The lake: logs go to its artifacts zone. */
-  readonly dataLake: IDataLake;
   /** What the jobs may read and write in the lake. */
   readonly lakeAccess: SparkLakeAccess[];
-  /**
-   * A Glue database that jobs may read (Spark's Glue catalog integration).
-   * @default - no catalog access
-   */
-  readonly catalog?: IDataCatalog;
   /**
    * The EMR Serverless release: emr-6.6.0 or newer, or an `emr-spark-8.x.y` runtime.
    * @default DEFAULT_EMR_SERVERLESS_RELEASE (emr-7.12.0)
@@ -71,6 +62,19 @@ export interface SparkApplicationProps {
    * @default - derived from the construct path
    */
   readonly applicationName?: string;
+}
+
+/** Properties of a {@link SparkApplication}. */
+export interface SparkApplicationProps extends SparkApplicationOptions {
+  /** The VPC whose private subnets the application's workers run in. */
+  readonly vpc: ec2.IVpc;
+  /** The lake: logs go to its artifacts zone. */
+  readonly dataLake: IDataLake;
+  /**
+   * A Glue database that jobs may read (Spark's Glue catalog integration).
+   * @default - no catalog access
+   */
+  readonly catalog?: IDataCatalog;
 }
 
 /**

@@ -9,19 +9,13 @@ import { plainPrefix } from '../common/s3-access';
 import { DataLakeZone, IDataLake } from '../data-lake/data-lake';
 import { DataLakeLocation, IDataCatalog } from './data-catalog';
 
-/** Properties of a {@link SpectrumWarehouse}. */
-export interface SpectrumWarehouseProps {
-  /** The VPC whose private subnets hold the workgroup. */
-  readonly vpc: ec2.IVpc;
+/** The settings of a {@link SpectrumWarehouse} that a stack does not wire (its option bag). */
+export interface SpectrumWarehouseOptions {
   /**
    * The workgroup's subnets. Redshift Serverless may ask for more subnets or Availability Zones than a small VPC has.
    * @default - the VPC's private subnets
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /** The lake that Spectrum reads. */
-  readonly dataLake: IDataLake;
-  /** The Glue database that the external schema maps. */
-  readonly catalog: IDataCatalog;
   /**
    * The lake locations that Spectrum may read.
    * @default - the curated zone
@@ -64,6 +58,16 @@ export interface SpectrumWarehouseProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Properties of a {@link SpectrumWarehouse}. */
+export interface SpectrumWarehouseProps extends SpectrumWarehouseOptions {
+  /** The VPC whose private subnets hold the workgroup. */
+  readonly vpc: ec2.IVpc;
+  /** The lake that Spectrum reads. */
+  readonly dataLake: IDataLake;
+  /** The Glue database that the external schema maps. */
+  readonly catalog: IDataCatalog;
 }
 
 /** The ports that a Redshift Serverless workgroup accepts. */
