@@ -311,12 +311,12 @@ export class DataCatalog extends DataCatalogBase {
   public readonly databaseName: string;
   /** The security configuration of every crawler and job. */
   public readonly securityConfiguration: glue.CfnSecurityConfiguration;
-  /** Its name. */
-  public readonly securityConfigurationName: string;
+  /** Its name (always set here; optional only because an imported catalog may have none). */
+  public readonly securityConfigurationName?: string;
   /** The key of the Glue logs and job bookmarks. */
   public readonly encryptionKey: kms.IKey;
-  /** The same key, as {@link IDataCatalog} names it. */
-  public readonly securityConfigurationKey: kms.IKey;
+  /** The same key, as {@link IDataCatalog} names it (always set here). */
+  public readonly securityConfigurationKey?: kms.IKey;
   /** The crawlers added so far. */
   public readonly crawlers: LakeCrawler[] = [];
 
@@ -345,9 +345,10 @@ export class DataCatalog extends DataCatalogBase {
 
     // Security configurations are named, and the name is unique per account and Region: the stack name keeps two deployments apart.
     const stack = Stack.of(this);
-    this.securityConfigurationName = `${stack.stackName}-${Names.uniqueResourceName(this, { maxLength: 64 })}`.slice(0, 128);
+    const securityConfigurationName = `${stack.stackName}-${Names.uniqueResourceName(this, { maxLength: 64 })}`.slice(0, 128);
+    this.securityConfigurationName = securityConfigurationName;
     this.securityConfiguration = new glue.CfnSecurityConfiguration(this, 'SecurityConfiguration', {
-      name: this.securityConfigurationName,
+      name: securityConfigurationName,
       encryptionConfiguration: {
         s3Encryptions: [{ s3EncryptionMode: 'SSE-KMS', kmsKeyArn: props.dataLake.encryptionKey.keyArn }],
         cloudWatchEncryption: { cloudWatchEncryptionMode: 'SSE-KMS', kmsKeyArn: this.encryptionKey.keyArn },

@@ -85,7 +85,7 @@ function validPort(port: number): boolean {
  */
 export class SpectrumWarehouse extends Construct implements ec2.IConnectable {
   /** The namespace (the data). */
-  public readonly namespace: redshiftserverless.CfnNamespace;
+  public readonly warehouseNamespace: redshiftserverless.CfnNamespace;
   /** The workgroup (the compute). */
   public readonly workgroup: redshiftserverless.CfnWorkgroup;
   /** The role that Spectrum assumes to read the catalog and the lake. */
@@ -140,7 +140,7 @@ export class SpectrumWarehouse extends Construct implements ec2.IConnectable {
       props.dataLake.grantRead(this.spectrumRole, location.zone, prefix || undefined);
     }
 
-    this.namespace = new redshiftserverless.CfnNamespace(this, 'Namespace', {
+    this.warehouseNamespace = new redshiftserverless.CfnNamespace(this, 'Namespace', {
       namespaceName: name,
       dbName: databaseName,
       adminUsername: 'admin_user',
@@ -151,7 +151,7 @@ export class SpectrumWarehouse extends Construct implements ec2.IConnectable {
       defaultIamRoleArn: this.spectrumRole.roleArn,
       logExports: ['userlog', 'connectionlog', 'useractivitylog'],
     });
-    this.namespace.applyRemovalPolicy(removalPolicy);
+    this.warehouseNamespace.applyRemovalPolicy(removalPolicy);
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -175,7 +175,7 @@ export class SpectrumWarehouse extends Construct implements ec2.IConnectable {
         { parameterKey: 'enable_user_activity_logging', parameterValue: 'true' },
       ],
     });
-    this.workgroup.node.addDependency(this.namespace);
+    this.workgroup.node.addDependency(this.warehouseNamespace);
 
     this.externalSchemaSql =
       `CREATE EXTERNAL SCHEMA IF NOT EXISTS ${schema} FROM DATA CATALOG DATABASE '${props.catalog.databaseName}' ` + `IAM_ROLE '${this.spectrumRole.roleArn}';`;

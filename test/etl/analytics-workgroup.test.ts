@@ -12,8 +12,8 @@ import {
 import { nagFindings } from '../util/app';
 import { lakeStack, statementsOf } from './fixture';
 
-function build() {
-  const { stack, lake } = lakeStack();
+function build(imported = false) {
+  const { stack, lake } = lakeStack('Test', imported);
   const catalog = new DataCatalog(stack, 'Catalog', { dataLake: lake, databaseName: 'lake' });
   const analyst = new iam.Role(stack, 'Analyst', { assumedBy: new iam.AccountRootPrincipal() });
   return { stack, lake, catalog, analyst };
@@ -177,7 +177,7 @@ describe('AnalyticsWorkgroup fails when', () => {
     ['a named query has no SQL', { namedQueries: [{ name: 'q', sql: '  ' }] }, /^namedQueries.sql must be 1 to 262,144 characters of SQL/],
   ];
   test.each(cases)('fails when %s', (_name, extra, error) => {
-    const { stack, lake, catalog } = build();
+    const { stack, lake, catalog } = build(true);
     expect(() => new AnalyticsWorkgroup(stack, 'Workgroup', { dataLake: lake, catalog, ...extra })).toThrow(error);
   });
 });

@@ -32,7 +32,7 @@ describe('DataCatalog with defaults', () => {
         JobBookmarksEncryption: { JobBookmarksEncryptionMode: 'CSE-KMS', KmsKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CatalogKey'), 'Arn'] } },
       },
     });
-    expect(catalog.securityConfigurationName.startsWith('Test-')).toBe(true);
+    expect(catalog.securityConfigurationName?.startsWith('Test-')).toBe(true);
   });
 
   test('retains its key, rotates it and lets CloudWatch Logs use it', () => {
@@ -138,25 +138,25 @@ describe('DataCatalog, fullest configuration', () => {
 
 describe('DataCatalog fails when', () => {
   test('fails when databaseName is not what Athena accepts', () => {
-    const { stack, lake } = lakeStack();
+    const { stack, lake } = lakeStack('Test', true);
     expect(() => new DataCatalog(stack, 'Catalog', { dataLake: lake, databaseName: 'My-DB' })).toThrow(
       "databaseName must be 1 to 255 lower-case letters, digits or underscores (what Athena accepts), got 'My-DB' (at Test/Catalog)",
     );
   });
 
   test('fails when an imported databaseName is not what Athena accepts', () => {
-    const { stack } = lakeStack();
+    const { stack } = lakeStack('Test', true);
     expect(() => DataCatalog.fromDataCatalogAttributes(stack, 'I', { databaseName: 'a b' })).toThrow(/^databaseName must be 1 to 255/);
   });
 
   test('fails when a crawler has no targets', () => {
-    const { stack, lake } = lakeStack();
+    const { stack, lake } = lakeStack('Test', true);
     const catalog = new DataCatalog(stack, 'Catalog', { dataLake: lake });
     expect(() => catalog.addCrawler('C', { targets: [] })).toThrow('targets must name at least one zone prefix, got [] (at Test/Catalog/C)');
   });
 
   test('fails when a crawler schedule is a rate', () => {
-    const { stack, lake } = lakeStack();
+    const { stack, lake } = lakeStack('Test', true);
     const catalog = new DataCatalog(stack, 'Catalog', { dataLake: lake });
     expect(() => catalog.addCrawler('C', { targets: [{ zone: DataLakeZone.RAW }], schedule: events.Schedule.rate(Duration.hours(1)) })).toThrow(
       "schedule must be a cron(...) schedule (Glue crawlers take no rate(...)), got 'rate(1 hour)'",
@@ -164,19 +164,19 @@ describe('DataCatalog fails when', () => {
   });
 
   test('fails when a table prefix holds upper-case letters', () => {
-    const { stack, lake } = lakeStack();
+    const { stack, lake } = lakeStack('Test', true);
     const catalog = new DataCatalog(stack, 'Catalog', { dataLake: lake });
     expect(() => catalog.addCrawler('C', { targets: [{ zone: DataLakeZone.RAW }], tablePrefix: 'Raw_' })).toThrow(/^tablePrefix must be 1 to 128 lower-case/);
   });
 
   test('fails when a crawler prefix holds a wildcard', () => {
-    const { stack, lake } = lakeStack();
+    const { stack, lake } = lakeStack('Test', true);
     const catalog = new DataCatalog(stack, 'Catalog', { dataLake: lake });
     expect(() => catalog.addCrawler('C', { targets: [{ zone: DataLakeZone.RAW, prefix: 'a/*' }] })).toThrow(/^targets.prefix must be a plain key prefix without wildcards/);
   });
 
   test('fails when a crawler is given a catalog without a security configuration', () => {
-    const { stack, lake } = lakeStack();
+    const { stack, lake } = lakeStack('Test', true);
     const catalog = DataCatalog.fromDataCatalogAttributes(stack, 'I', { databaseName: 'db' });
     expect(() => new LakeCrawler(stack, 'C', { catalog, dataLake: lake, targets: [{ zone: DataLakeZone.RAW }] })).toThrow(
       "catalog must have a Glue security configuration (securityConfigurationName), which every crawler uses, got 'db'",

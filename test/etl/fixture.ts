@@ -1,12 +1,21 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { DataLake } from '../../lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { DataLake, IDataLake } from '../../lib';
 import { testApp } from '../util/app';
 
-/** A stack with a data lake, in a test app with cdk.json's feature flags. */
-export function lakeStack(id = 'Test'): { stack: Stack; lake: DataLake } {
+/**
+ * A stack with a data lake, in a test app with cdk.json's feature flags. `imported` gives a cheaper
+ * imported lake, for tests that only check input validation.
+ */
+export function lakeStack(id = 'Test', imported = false): { stack: Stack; lake: IDataLake } {
   const stack = new Stack(testApp(), id);
-  return { stack, lake: new DataLake(stack, 'Lake') };
+  if (!imported) return { stack, lake: new DataLake(stack, 'Lake') };
+  const encryptionKey = kms.Key.fromKeyArn(stack, 'LakeKey', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+  return {
+    stack,
+    lake: DataLake.fromDataLakeAttributes(stack, 'Lake', { rawBucketName: 'raw', curatedBucketName: 'curated', artifactsBucketName: 'artifacts', encryptionKey }),
+  };
 }
 
 /** The statements of every IAM policy attached to a role whose logical ID starts with `rolePrefix`. */

@@ -6,8 +6,8 @@ import { DataCatalog, DataLakeZone, isReleaseLabel, SparkApplication, SparkAppli
 import { nagFindings } from '../util/app';
 import { lakeStack, statementsOf } from './fixture';
 
-function build() {
-  const { stack, lake } = lakeStack();
+function build(imported = false) {
+  const { stack, lake } = lakeStack('Test', imported);
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
   return { stack, lake, vpc };
 }
@@ -124,7 +124,7 @@ describe('SparkApplication fails when', () => {
     ['no subnet is selected', { vpcSubnets: { subnets: [] } }, /^vpcSubnets must select at least one subnet/],
   ];
   test.each(cases)('fails when %s', (_name, extra, error) => {
-    const { stack, lake, vpc } = build();
+    const { stack, lake, vpc } = build(true);
     expect(() => new SparkApplication(stack, 'Spark', { vpc, dataLake: lake, lakeAccess: [{ zone: DataLakeZone.CURATED }], ...extra })).toThrow(error);
   });
 });

@@ -14,8 +14,8 @@ import {
 import { nagFindings } from '../util/app';
 import { lakeStack, statementsOf } from './fixture';
 
-function build(extra: Partial<SparkEtlJobProps> = {}) {
-  const { stack, lake } = lakeStack();
+function build(extra: Partial<SparkEtlJobProps> = {}, imported = false) {
+  const { stack, lake } = lakeStack('Test', imported);
   const catalog = new DataCatalog(stack, 'Catalog', { dataLake: lake });
   const props: SparkEtlJobProps = {
     dataLake: lake,
@@ -204,17 +204,17 @@ describe('SparkEtlJob fails when', () => {
     ['the Spark UI prefix holds a wildcard', { sparkUiLogsPrefix: 'ui/?' }, /^sparkUiLogsPrefix must be a plain key prefix/],
   ];
   test.each(cases)('fails when %s', (_name, extra, error) => {
-    expect(build(extra).job).toThrow(error);
+    expect(build(extra, true).job).toThrow(error);
   });
 
   test('fails when the catalog has no security configuration', () => {
-    const { stack, props } = build();
+    const { stack, props } = build({}, true);
     const catalog = DataCatalog.fromDataCatalogAttributes(stack, 'Imported', { databaseName: 'db' });
     expect(() => new SparkEtlJob(stack, 'Job', { ...props, catalog })).toThrow(/^catalog must have a Glue security configuration/);
   });
 
   test('fails when the VPC selection holds no subnet', () => {
-    const { stack, props } = build();
+    const { stack, props } = build({}, true);
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     expect(() => new SparkEtlJob(stack, 'Job', { ...props, vpc, vpcSubnets: { subnets: [] } })).toThrow(/^vpcSubnets must select at least one subnet/);
   });

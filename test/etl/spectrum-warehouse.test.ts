@@ -6,8 +6,8 @@ import { DataCatalog, DataLakeZone, SpectrumWarehouse, SpectrumWarehouseProps } 
 import { nagFindings } from '../util/app';
 import { lakeStack, statementsOf } from './fixture';
 
-function build() {
-  const { stack, lake } = lakeStack();
+function build(imported = false) {
+  const { stack, lake } = lakeStack('Test', imported);
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 3, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
   const catalog = new DataCatalog(stack, 'Catalog', { dataLake: lake, databaseName: 'lake' });
   return { stack, lake, vpc, catalog };
@@ -119,7 +119,7 @@ describe('SpectrumWarehouse fails when', () => {
     ['no subnet is selected', { vpcSubnets: { subnets: [] } }, /^vpcSubnets must select at least one subnet/],
   ];
   test.each(cases)('fails when %s', (_name, extra, error) => {
-    const { stack, lake, vpc, catalog } = build();
+    const { stack, lake, vpc, catalog } = build(true);
     expect(() => new SpectrumWarehouse(stack, 'Warehouse', { vpc, dataLake: lake, catalog, ...extra })).toThrow(error);
   });
 });
