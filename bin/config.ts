@@ -103,6 +103,35 @@ const pipelineSchema = z.strictObject({
   triggerOnNewData: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
+const lakePrefix = z.string().regex(/^[A-Za-z0-9!_.()-]+(\/[A-Za-z0-9!_.()-]+)*$/, { error: "must be a key prefix such as 'incoming/events', without leading or trailing /" });
+
+/**
+ * The ETL and analytics stack: Glue catalog, raw-zone crawler, the Spark job from raw to curated, the
+ * Athena workgroup, and the optional Redshift Serverless (Spectrum) and EMR Serverless parts. Omitted
+ * values take the constructs' defaults.
+ */
+const etlSchema = z.strictObject({
+  /** Raw-zone prefix the ETL job reads and the crawler crawls. */
+  inputPrefix: lakePrefix.default('incoming'),
+  /** Curated-zone prefix the ETL job writes. */
+  outputPrefix: lakePrefix.default('datasets'),
+  inputFormat: z.enum(['csv', 'json'], { error: "must be 'csv' or 'json'" }).optional(),
+  partitionKeys: z.array(z.string().regex(/^[a-z_][a-z0-9_]*$/, { error: 'must be a lower-case column name' })).optional(),
+  workerType: z
+    .enum(['G.1X', 'G.2X', 'G.4X', 'G.8X', 'G.12X', 'G.16X', 'R.1X', 'R.2X', 'R.4X', 'R.8X'], { error: 'must be a Glue 5.0 Spark worker type such as G.1X' })
+    .optional(),
+  numberOfWorkers: int(2).optional(),
+  /** Glue cron, e.g. `cron(0 2 * * ? *)`; omitted: the crawler runs on demand. */
+  crawlerSchedule: z.string().regex(/^cron\(.+\)$/, { error: 'must be a cron(...) expression such as cron(0 2 * * ? *)' }).optional(),
+  bytesScannedCutoffPerQueryMiB: int(10).optional(),
+  /** A Redshift Serverless warehouse for Spectrum (it costs while it runs queries, and its storage). */
+  spectrumEnabled: z.boolean({ error: 'must be true or false' }).default(false),
+  spectrumBaseCapacityRpus: int(4, 512).optional(),
+  /** An EMR Serverless Spark application (no cost while stopped). */
+  sparkApplicationEnabled: z.boolean({ error: 'must be true or false' }).default(true),
+  sparkMaximumVcpus: int(1).optional(),
+});
+
 /** The schema of the whole configuration. */
 export const configSchema = z.strictObject({
   /** A stage preset (`dev` or `prod`, bin/presets.ts) under the rest of the configuration; omitted: none. */
@@ -128,6 +157,7 @@ export const configSchema = z.strictObject({
   storage: storageSchema.default(() => storageSchema.parse({})),
   training: trainingSchema.default(() => trainingSchema.parse({})),
   pipeline: pipelineSchema.default(() => pipelineSchema.parse({})),
+  etl: etlSchema.default(() => etlSchema.parse({})),
 });
 
 /** The validated configuration, every default filled in. */

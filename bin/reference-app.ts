@@ -1,7 +1,8 @@
-import { App, Environment, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { App, Environment, RemovalPolicy, Size, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as fsx from 'aws-cdk-lib/aws-fsx';
-import { DataLakeStack, NetworkStack, PipelineStack, StorageStack, TrainingStack } from '../lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import { DataLakeStack, DataLakeZone, EtlInputFormat, EtlStack, GlueWorkerType, NetworkStack, PipelineStack, StorageStack, TrainingStack } from '../lib';
 import { MlAtScaleConfig } from './config';
 
 /** The fair-share identifier of the reference pipeline's jobs, when fair-share scheduling is on. */
@@ -14,6 +15,7 @@ export interface ReferenceStacks {
   readonly storage: StorageStack;
   readonly training: TrainingStack;
   readonly pipeline: PipelineStack;
+  readonly etl: EtlStack;
 }
 
 /** Creates every stack of the reference topology from a validated configuration. */
@@ -102,7 +104,38 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     },
   });
 
+  const e = config.etl;
+  const input = { zone: DataLakeZone.RAW, prefix: e.inputPrefix };
+  const output = { zone: DataLakeZone.CURATED, prefix: e.outputPrefix };
+  const etl = new EtlStack(app, 'Etl', {
+    stackName: `${p}-Etl`,
+    env,
+    description: 'cdk-ml-at-scale: Glue catalog, crawler and Spark ETL job, Athena workgroup, optional Redshift Serverless and EMR Serverless',
+    vpc: network.network.vpc,
+    dataLake: dataLake.dataLake,
+    catalog: { removalPolicy },
+    rawCrawler: {
+      targets: [input],
+      tablePrefix: 'raw_',
+      schedule: e.crawlerSchedule ? events.Schedule.expression(e.crawlerSchedule) : undefined,
+    },
+    etlJob: {
+      input,
+      output,
+      inputFormat: e.inputFormat === undefined ? undefined : e.inputFormat === 'json' ? EtlInputFormat.JSON : EtlInputFormat.CSV,
+      partitionKeys: e.partitionKeys,
+      workerType: e.workerType as GlueWorkerType | undefined,
+      numberOfWorkers: e.numberOfWorkers,
+    },
+    workgroup: {
+      bytesScannedCutoffPerQuery: e.bytesScannedCutoffPerQueryMiB === undefined ? undefined : Size.mebibytes(e.bytesScannedCutoffPerQueryMiB),
+      removalPolicy,
+    },
+    spectrum: e.spectrumEnabled ? { baseCapacityRpus: e.spectrumBaseCapacityRpus, removalPolicy } : undefined,
+    sparkApplication: e.sparkApplicationEnabled ? { lakeAccess: [input, { ...output, write: true }], maximumVcpus: e.sparkMaximumVcpus } : undefined,
+  });
+
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
   Tags.of(app).add('project', 'cdk-ml-at-scale');
-  return { network, dataLake, storage, training, pipeline };
+  return { network, dataLake, storage, training, pipeline, etl };
 }

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { invalidProp, requireLiteral, validateNumber } from '../common/errors';
 import { allowCloudWatchLogs, logRetention, validateStateMachineTimeout } from '../common/logging';
 import { acknowledgeWildcardResources } from '../common/nag';
+import { ISparkEtlJob } from '../etl/spark-etl-job';
 import { IDatasetSharder } from '../sharding/dataset-sharder';
 import { ITrainingCluster, TrainingJob, TrainingQueue } from '../training/training-cluster';
 import { jsonataDescribe } from '../sharding/jsonata';
@@ -94,6 +95,13 @@ export interface TrainingPipelineOptions {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * A Glue job to run first and wait for (`glue:startJobRun.sync`), before sharding, so that one execution
+   * goes from raw data to a trained model. The job's own arguments decide what it reads and writes; the
+   * run's `datasetUri` names what it writes, under the sharder's source.
+   * @default - no ETL step
+   */
+  readonly etlJob?: ISparkEtlJob;
   /**
    * What happens to the log group and the key created here when they leave the stack.
    * @default RemovalPolicy.RETAIN
@@ -463,7 +471,19 @@ export class TrainingPipeline extends Construct {
       .when(sfn.Condition.jsonata('{% $shards.shardCount = 1 %}'), preprocessSingle.next(trainAndNotify))
       .otherwise(preprocessArray.next(trainAndNotify));
 
-    return validate.otherwise(prepare.next(shard).next(route));
+    const etlJob = this.props.etlJob;
+    const start = etlJob
+      ? prepare
+        .next(
+          tasks.GlueStartJobRun.jsonata(this, 'Etl', {
+            comment: 'Run the ETL job (raw to curated) and wait for it',
+            glueJobName: etlJob.jobName,
+            integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+          }).addCatch(notifyFailure, onError),
+        )
+        .next(shard)
+      : prepare.next(shard);
+    return validate.otherwise(start.next(route));
   }
 
   /** A `.sync` AWS Batch SubmitJob task, written out because aws-cdk-lib's task has no node overrides or JSONata overrides. */
