@@ -1,0 +1,45 @@
+import { Annotations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { IConstruct } from 'constructs';
+import { MlVpc } from '../../network/ml-vpc';
+
+/**
+ * The interface endpoints through which a research environment without internet access reaches AWS:
+ * the SageMaker API and runtime (VPC-only Studio and notebooks need both), STS, CloudWatch Logs, and
+ * Athena and Glue when queries run, Batch when jobs are submitted, Secrets Manager for Git credentials.
+ * S3 goes through the gateway endpoint, which MlVpc always has.
+ *
+ * @see https://docs.aws.amazon.com/sagemaker/latest/dg/studio-notebooks-and-internet-access.html
+ * @see https://docs.aws.amazon.com/sagemaker/latest/dg/appendix-notebook-and-internet-access.html
+ */
+export function requiredEndpoints(needs: { athena: boolean; glue: boolean; batch: boolean; secrets: boolean }): ec2.InterfaceVpcEndpointAwsService[] {
+  const s = ec2.InterfaceVpcEndpointAwsService;
+  return [
+    s.SAGEMAKER_API,
+    s.SAGEMAKER_RUNTIME,
+    s.STS,
+    s.CLOUDWATCH_LOGS,
+    ...(needs.athena ? [s.ATHENA] : []),
+    ...(needs.glue ? [s.GLUE] : []),
+    ...(needs.batch ? [s.BATCH] : []),
+    ...(needs.secrets ? [s.SECRETS_MANAGER] : []),
+  ];
+}
+
+/**
+ * Warns at synth when the VPC comes from an {@link MlVpc} that lacks one of the endpoints. A VPC from
+ * elsewhere is not inspected: its endpoints may live in another stack or be shared.
+ */
+export function warnMissingEndpoints(scope: IConstruct, vpc: ec2.IVpc, required: ec2.InterfaceVpcEndpointAwsService[]): string[] {
+  const owner = vpc.node.scope;
+  if (!(owner instanceof MlVpc)) return [];
+  const missing = required.map((s) => s.shortName).filter((name) => !(name in owner.interfaceEndpoints));
+  if (missing.length > 0) {
+    Annotations.of(scope).addWarningV2(
+      'cdk-ml-at-scale:NotebookEndpointsMissing',
+      `The VPC lacks the interface endpoint(s) ${missing.join(', ')}: without a NAT gateway the notebooks cannot reach these services. ` +
+        'Add them to MlVpc interfaceEndpoints (see MlVpc.OPTIONAL_INTERFACE_ENDPOINTS).',
+    );
+  }
+  return missing;
+}
