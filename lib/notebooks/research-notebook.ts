@@ -203,7 +203,7 @@ export class ResearchNotebook extends Construct implements iam.IGrantable, ec2.I
 
     const onCreate: string[] = [];
     if (props.starterNotebooks ?? true) {
-      this.starterNotebooksAsset = new s3assets.Asset(this, 'StarterNotebooks', { path: starterNotebooksDir() });
+      this.starterNotebooksAsset = new s3assets.Asset(this, 'StarterNotebooks', { path: starterNotebooksDir(), exclude: ['__pycache__', '*.pyc'] });
       // The one object of the asset, not the bootstrap bucket: s3:GetObject on its key.
       this.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
