@@ -1,7 +1,7 @@
-import { App, Environment, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { App, Duration, Environment, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as fsx from 'aws-cdk-lib/aws-fsx';
-import { DataLakeStack, NetworkStack, PipelineStack, StorageStack, TrainingJobType, TrainingStack } from '../lib';
+import { DataLakeStack, NetworkStack, NotebooksStack, PipelineStack, StorageStack, TrainingJobType, TrainingStack } from '../lib';
 import { MlAtScaleConfig } from './config';
 
 /** The fair-share identifier of the reference pipeline's jobs, when fair-share scheduling is on. */
@@ -14,6 +14,7 @@ export interface ReferenceStacks {
   readonly storage: StorageStack;
   readonly training: TrainingStack;
   readonly pipeline: PipelineStack;
+  readonly notebooks: NotebooksStack;
 }
 
 /** Creates every stack of the reference topology from a validated configuration. */
@@ -91,7 +92,34 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     removalPolicy,
   });
 
+  const nb = config.notebooks;
+  const minutes = (m: number | undefined) => (m === undefined ? undefined : Duration.minutes(m));
+  const notebooks = new NotebooksStack(app, 'Notebooks', {
+    stackName: `${p}-Notebooks`,
+    env,
+    description: 'cdk-ml-at-scale: SageMaker notebook instance and Studio domain for exploration, private and least-privilege',
+    vpc: network.network.vpc,
+    dataLake: dataLake.dataLake,
+    jobQueue: nb.submitPreprocessing ? cluster.cpuQueue : undefined,
+    jobDefinition: nb.submitPreprocessing ? cluster.preprocessJobDefinition : undefined,
+    notebookEnabled: nb.instanceEnabled,
+    notebook: {
+      instanceType: nb.instanceType,
+      volumeSizeGiB: nb.volumeSizeGiB,
+      idleTimeout: minutes(nb.idleTimeoutMinutes),
+      curatedReadPrefixes: nb.curatedReadPrefixes,
+      removalPolicy,
+    },
+    studioEnabled: nb.studioEnabled,
+    studio: {
+      userProfileNames: nb.studioUserProfiles,
+      idleTimeout: minutes(nb.studioIdleTimeoutMinutes),
+      curatedReadPrefixes: nb.curatedReadPrefixes,
+      removalPolicy,
+    },
+  });
+
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
   Tags.of(app).add('project', 'cdk-ml-at-scale');
-  return { network, dataLake, storage, training, pipeline };
+  return { network, dataLake, storage, training, pipeline, notebooks };
 }
