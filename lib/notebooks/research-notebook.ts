@@ -10,7 +10,7 @@ import { invalidProp, validateNumber } from '../common/errors';
 import { IDataLake } from '../data-lake';
 import { grantExploration } from './private/access';
 import { autoStopScript, starterNotebooksDir } from './private/assets';
-import { requiredEndpoints, warnMissingEndpoints } from './private/endpoints';
+import { defaultSubnets, requiredEndpoints, warnMissingEndpoints } from './private/endpoints';
 import { ResearchAccessOptions, ResearchResources } from './research-access';
 
 /**
@@ -31,14 +31,6 @@ const NOTEBOOK_FAMILIES = new Set([
 
 /** The smallest and largest ML storage volume of a notebook instance, GB (CreateNotebookInstance: 5 to 16384). */
 const VOLUME_GB = { min: 5, max: 16384 };
-
-/**
- * The newest notebook platform: Amazon Linux 2023 with JupyterLab 4. `notebook-al2-v3` is still the
- * service default; `notebook-al1-v1`, `notebook-al2-v1` and `notebook-al2-v2` are deprecated.
- *
- * @see https://docs.aws.amazon.com/sagemaker/latest/dg/nbi-al2023.html
- */
-export const NOTEBOOK_PLATFORM_IDENTIFIER = 'notebook-al2023-v1';
 
 /** A lifecycle script may hold at most 16384 characters (CreateNotebookInstanceLifecycleConfig). */
 const MAX_SCRIPT_CHARS = 16384;
@@ -126,6 +118,14 @@ export interface ResearchNotebookProps extends ResearchNotebookOptions, Research
  * else: no `iam:PassRole`.
  */
 export class ResearchNotebook extends Construct implements iam.IGrantable, ec2.IConnectable {
+  /**
+   * The newest notebook platform, Amazon Linux 2023. `notebook-al2-v3` is still the service default;
+   * `notebook-al1-v1`, `notebook-al2-v1` and `notebook-al2-v2` are deprecated.
+   *
+   * @see https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateNotebookInstance.html
+   */
+  public static readonly PLATFORM_IDENTIFIER = 'notebook-al2023-v1';
+
   /** The notebook instance (L1: notebook instances have no L2). */
   public readonly notebookInstance: sagemaker.CfnNotebookInstance;
   /** The lifecycle configuration: idle auto-stop on start, starter notebooks on create. */
@@ -233,7 +233,7 @@ export class ResearchNotebook extends Construct implements iam.IGrantable, ec2.I
     this.notebookInstance = new sagemaker.CfnNotebookInstance(this, 'Resource', {
       notebookInstanceName: this.notebookInstanceName,
       instanceType: this.instanceType,
-      platformIdentifier: NOTEBOOK_PLATFORM_IDENTIFIER,
+      platformIdentifier: ResearchNotebook.PLATFORM_IDENTIFIER,
       roleArn: this.role.roleArn,
       subnetId: subnets[0].subnetId,
       securityGroupIds: [this.securityGroup.securityGroupId],
@@ -262,11 +262,6 @@ export class ResearchNotebook extends Construct implements iam.IGrantable, ec2.I
   }
 }
 
-/** The VPC's private subnets, or its isolated ones when it has none (an MlVpc without NAT). */
-export function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
-  return { subnetType: vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED };
-}
-
 function validateInstanceType(scope: Construct, instanceType: string): void {
   if (Token.isUnresolved(instanceType)) return;
   const match = /^ml\.([a-z0-9]+)\.(medium|large|\d*xlarge)$/.exec(instanceType);
@@ -289,7 +284,7 @@ function validateIdleTimeout(scope: Construct, timeout: Duration): number {
  * The OnStart script: writes the auto-stop checker and a systemd timer that runs it every five
  * minutes (Amazon Linux 2023 has systemd but no cron). Nothing is downloaded.
  */
-export function autoStopLifecycleScript(idleSeconds: number): string {
+function autoStopLifecycleScript(idleSeconds: number): string {
   const checker = autoStopScript();
   return [
     '#!/bin/bash',

@@ -8,9 +8,8 @@ import { invalidProp } from '../common/errors';
 import { acknowledgeWildcardResources, principalConstruct } from '../common/nag';
 import { IDataLake } from '../data-lake';
 import { grantExploration } from './private/access';
-import { requiredEndpoints, warnMissingEndpoints } from './private/endpoints';
+import { defaultSubnets, requiredEndpoints, warnMissingEndpoints } from './private/endpoints';
 import { ResearchAccessOptions, ResearchResources } from './research-access';
-import { defaultSubnets } from './research-notebook';
 
 /** Idle shutdown bounds of Studio apps, minutes (AWS::SageMaker::Domain IdleSettings: 60 to 525600). */
 const IDLE_MINUTES = { min: 60, max: 525600 };

@@ -43,3 +43,8 @@ export function warnMissingEndpoints(scope: IConstruct, vpc: ec2.IVpc, required:
   }
   return missing;
 }
+
+/** The VPC's private subnets, or its isolated ones when it has none (an MlVpc without NAT). */
+export function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
+  return { subnetType: vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED };
+}
