@@ -1,3 +1,6 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
 import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as batch from 'aws-cdk-lib/aws-batch';
@@ -21,8 +24,10 @@ function hookText(template: Template, hook: 'OnStart' | 'OnCreate'): string | un
   const [config] = Object.values(template.findResources('AWS::SageMaker::NotebookInstanceLifecycleConfig'));
   const hooks = (config.Properties as Json)[hook] as Array<{ Content: { 'Fn::Base64': unknown } }> | undefined;
   if (!hooks) return undefined;
-  const content = hooks[0].Content['Fn::Base64'];
-  return typeof content === 'string' ? content : JSON.stringify(content);
+  const content = hooks[0].Content['Fn::Base64'] as string | { 'Fn::Join': [string, unknown[]] };
+  if (typeof content === 'string') return content;
+  // Tokens (the asset's bucket) rendered as their JSON, the rest as the script's text.
+  return content['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
 }
 
 /** The statements of the policies attached to a role. */
@@ -89,9 +94,20 @@ describe('ResearchNotebook with defaults', () => {
     expect(notebook.idleTimeout.toMinutes()).toBe(60);
   });
 
+  test('writes the auto-stop checker unchanged, in scripts that bash parses', () => {
+    const onStart = hookText(template, 'OnStart')!;
+    const embedded = onStart.split("<<'AUTOSTOP_PY'\n")[1].split('\nAUTOSTOP_PY\n')[0];
+    expect(embedded + '\n').toBe(fs.readFileSync(path.join(__dirname, '..', '..', 'assets', 'notebook-lifecycle', 'autostop.py'), 'utf8'));
+    for (const script of [onStart, hookText(template, 'OnCreate')!]) {
+      const check = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
+      expect(check.stderr).toBe('');
+      expect(check.status).toBe(0);
+    }
+  });
+
   test('copies the starter notebooks from their asset on create, reading that one object only', () => {
     const onCreate = hookText(template, 'OnCreate')!;
-    expect(onCreate).toMatch(/s3 cp .*cdk-hnb659fds-assets.*\.zip/);
+    expect(onCreate).toMatch(/s3 cp \{"Fn::Sub":"s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.zip"\} \/tmp\/starter-notebooks.zip/);
     expect(onCreate).toContain('/home/ec2-user/SageMaker/starter-notebooks');
     const statement = statementsOf(template, stack, notebook.role).find((s) => s.Sid === 'StarterNotebooks');
     expect(statement?.Action).toBe('s3:GetObject');
