@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { IAnalyticsWorkgroup, IDataCatalog } from '../../lib';
 
 /** A tiny IAnalyticsWorkgroup for tests: grants Athena on its own ARN and records who was granted. */
@@ -48,4 +48,12 @@ export class FakeCatalog extends Construct implements IDataCatalog {
       ],
     });
   }
+}
+
+/**
+ * The warnings recorded on a construct itself (its metadata), read without a synth so that aws-cdk-lib's
+ * validation report never reaches the console.
+ */
+export function warningsOf(construct: IConstruct): string[] {
+  return construct.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
 }

@@ -1,11 +1,11 @@
-import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { DataLake, MlVpc, ResearchStudio, ResearchStudioProps } from '../../lib';
 import { nagFindings, testStack } from '../util/app';
-import { FakeCatalog, FakeWorkgroup } from './fakes';
+import { FakeCatalog, FakeWorkgroup, warningsOf } from './fakes';
 
 type Json = Record<string, unknown>;
 
@@ -87,7 +87,7 @@ describe('ResearchStudio with defaults', () => {
 
   test('finds every endpoint it needs in a default MlVpc', () => {
     expect(studio.missingEndpoints).toEqual([]);
-    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('interface endpoint'));
+    expect(warningsOf(studio)).toEqual([]);
   });
 
   test('has no unacknowledged cdk-nag finding', () => {
@@ -119,6 +119,9 @@ describe('ResearchStudio in its fullest configuration', () => {
   });
   const developers = new iam.Role(stack, 'Developers', { assumedBy: new iam.AccountRootPrincipal() });
   studio.grantOpen(developers);
+  // Read the warning before synthesis, then acknowledge it, so that the synth prints no validation report.
+  const warnings = warningsOf(studio);
+  Annotations.of(studio).acknowledgeWarning('cdk-ml-at-scale:NotebookEndpointsMissing', 'asserted below');
   const template = Template.fromStack(stack);
 
   test('takes the name, key, idle time and removal policy given', () => {
@@ -160,7 +163,7 @@ describe('ResearchStudio in its fullest configuration', () => {
 
   test('warns that an MlVpc without NAT lacks the Batch endpoint', () => {
     expect(studio.missingEndpoints).toEqual(['batch']);
-    Annotations.fromStack(stack).hasWarning('/Full/Studio', Match.stringLikeRegexp('lacks the interface endpoint\\(s\\) batch:'));
+    expect(warnings).toEqual([expect.stringMatching(/^The VPC lacks the interface endpoint\(s\) batch: .* \[ack: cdk-ml-at-scale:NotebookEndpointsMissing\]$/)]);
   });
 
   test('has no unacknowledged cdk-nag finding', () => {
