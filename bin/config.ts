@@ -132,6 +132,29 @@ const etlSchema = z.strictObject({
   sparkMaximumVcpus: int(1).optional(),
 });
 
+/**
+ * The research environment: a SageMaker notebook instance (on) and a Studio domain (off). Ranges are
+ * the services' (the constructs check them too); omitted values take the constructs' defaults.
+ */
+const notebooksSchema = z.strictObject({
+  instanceEnabled: z.boolean({ error: 'must be true or false' }).default(true),
+  /** Omitted: ml.t3.medium. */
+  instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[0-9a-z]+$/, { error: 'must be a notebook instance type such as ml.t3.medium' }).optional(),
+  /** Omitted: 20. */
+  volumeSizeGiB: int(5, 16384).optional(),
+  /** Omitted: 60. The instance stops after this many idle minutes. */
+  idleTimeoutMinutes: int(5, 10080).optional(),
+  /** Omitted: the whole curated zone. */
+  curatedReadPrefixes: z.array(z.string()).min(1, { error: 'must hold at least one prefix' }).optional(),
+  /** Let the notebooks submit preprocessing jobs to the training stack's CPU queue. */
+  submitPreprocessing: z.boolean({ error: 'must be true or false' }).default(false),
+  studioEnabled: z.boolean({ error: 'must be true or false' }).default(false),
+  /** Omitted: no user profile. */
+  studioUserProfiles: z.array(z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, { error: 'must be 1 to 63 letters, digits and inner hyphens' })).optional(),
+  /** Omitted: 60. JupyterLab apps shut down after this many idle minutes. */
+  studioIdleTimeoutMinutes: int(60, 525600).optional(),
+});
+
 /** The schema of the whole configuration. */
 export const configSchema = z.strictObject({
   /** A stage preset (`dev` or `prod`, bin/presets.ts) under the rest of the configuration; omitted: none. */
@@ -158,6 +181,7 @@ export const configSchema = z.strictObject({
   training: trainingSchema.default(() => trainingSchema.parse({})),
   pipeline: pipelineSchema.default(() => pipelineSchema.parse({})),
   etl: etlSchema.default(() => etlSchema.parse({})),
+  notebooks: notebooksSchema.default(() => notebooksSchema.parse({})),
 });
 
 /** The validated configuration, every default filled in. */

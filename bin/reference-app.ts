@@ -1,8 +1,19 @@
-import { App, Environment, RemovalPolicy, Size, Tags } from 'aws-cdk-lib';
+import { App, Duration, Environment, RemovalPolicy, Size, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as fsx from 'aws-cdk-lib/aws-fsx';
 import * as events from 'aws-cdk-lib/aws-events';
-import { DataLakeStack, DataLakeZone, EtlInputFormat, EtlStack, GlueWorkerType, NetworkStack, PipelineStack, StorageStack, TrainingStack } from '../lib';
+import * as fsx from 'aws-cdk-lib/aws-fsx';
+import {
+  DataLakeStack,
+  DataLakeZone,
+  EtlInputFormat,
+  EtlStack,
+  GlueWorkerType,
+  NetworkStack,
+  NotebooksStack,
+  PipelineStack,
+  StorageStack,
+  TrainingStack,
+} from '../lib';
 import { MlAtScaleConfig } from './config';
 
 /** The fair-share identifier of the reference pipeline's jobs, when fair-share scheduling is on. */
@@ -16,6 +27,7 @@ export interface ReferenceStacks {
   readonly training: TrainingStack;
   readonly pipeline: PipelineStack;
   readonly etl: EtlStack;
+  readonly notebooks: NotebooksStack;
 }
 
 /** Creates every stack of the reference topology from a validated configuration. */
@@ -135,7 +147,37 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     sparkApplication: e.sparkApplicationEnabled ? { lakeAccess: [input, { ...output, write: true }], maximumVcpus: e.sparkMaximumVcpus } : undefined,
   });
 
+  const nb = config.notebooks;
+  const minutes = (m: number | undefined) => (m === undefined ? undefined : Duration.minutes(m));
+  const notebooks = new NotebooksStack(app, 'Notebooks', {
+    stackName: `${p}-Notebooks`,
+    env,
+    description: 'cdk-ml-at-scale: SageMaker notebook instance and Studio domain for exploration, private and least-privilege',
+    vpc: network.network.vpc,
+    dataLake: dataLake.dataLake,
+    // The data stack's Athena workgroup and Glue catalog: notebooks query the lake through them.
+    workgroup: etl.workgroup,
+    catalog: etl.catalog,
+    jobQueue: nb.submitPreprocessing ? cluster.cpuQueue : undefined,
+    jobDefinition: nb.submitPreprocessing ? cluster.preprocessJobDefinition : undefined,
+    notebookEnabled: nb.instanceEnabled,
+    notebook: {
+      instanceType: nb.instanceType,
+      volumeSizeGiB: nb.volumeSizeGiB,
+      idleTimeout: minutes(nb.idleTimeoutMinutes),
+      curatedReadPrefixes: nb.curatedReadPrefixes,
+      removalPolicy,
+    },
+    studioEnabled: nb.studioEnabled,
+    studio: {
+      userProfileNames: nb.studioUserProfiles,
+      idleTimeout: minutes(nb.studioIdleTimeoutMinutes),
+      curatedReadPrefixes: nb.curatedReadPrefixes,
+      removalPolicy,
+    },
+  });
+
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
   Tags.of(app).add('project', 'cdk-ml-at-scale');
-  return { network, dataLake, storage, training, pipeline, etl };
+  return { network, dataLake, storage, training, pipeline, etl, notebooks };
 }

@@ -9,3 +9,4 @@ export * from './pipeline';
 export * from './stacks';
 export * from './preflight';
 export * from './monitoring';
+export * from './notebooks';

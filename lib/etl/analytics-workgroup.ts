@@ -6,7 +6,7 @@ import { invalidProp, validateNumber } from '../common/errors';
 import { plainPrefix } from '../common/s3-access';
 import { DataLakeZone, IDataLake } from '../data-lake/data-lake';
 import { DataLakeLocation, IDataCatalog } from './data-catalog';
-import { grantLocation } from './private/location-grants';
+import { grantLocation } from '../data-lake/private/location-grants';
 
 /**
  * An Athena workgroup for SQL over the lake. Notebooks and teams take this interface, so that a team can

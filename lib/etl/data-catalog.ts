@@ -9,7 +9,7 @@ import { allowCloudWatchLogs } from '../common/logging';
 import { acknowledgeWildcardResources } from '../common/nag';
 import { plainPrefix } from '../common/s3-access';
 import { DataLakeZone, IDataLake } from '../data-lake/data-lake';
-import { grantLocation } from './private/location-grants';
+import { grantLocation } from '../data-lake/private/location-grants';
 
 /**
  * A Glue database that describes tables in the lake. Analytics and notebooks take this interface, so

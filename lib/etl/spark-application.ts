@@ -7,7 +7,7 @@ import { invalidProp, validateNumber } from '../common/errors';
 import { plainPrefix } from '../common/s3-access';
 import { DataLakeZone, IDataLake } from '../data-lake/data-lake';
 import { DataLakeLocation, IDataCatalog } from './data-catalog';
-import { grantLocation } from './private/location-grants';
+import { grantLocation } from '../data-lake/private/location-grants';
 
 /** A lake location that a Spark application's jobs may read, or read and write. */
 export interface SparkLakeAccess extends DataLakeLocation {

@@ -9,7 +9,7 @@ import { plainPrefix } from '../common/s3-access';
 import { DataLakeZone, IDataLake } from '../data-lake/data-lake';
 import { DataLakeLocation, grantGlueLogs, IDataCatalog } from './data-catalog';
 import { packageAssetFile } from './private/package-assets';
-import { grantLocation } from './private/location-grants';
+import { grantLocation } from '../data-lake/private/location-grants';
 
 /**
  * The worker types that Glue 5.0 accepts for Spark ETL jobs (G.025X is for streaming jobs only,

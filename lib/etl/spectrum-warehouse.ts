@@ -8,7 +8,7 @@ import { invalidProp } from '../common/errors';
 import { plainPrefix } from '../common/s3-access';
 import { DataLakeZone, IDataLake } from '../data-lake/data-lake';
 import { DataLakeLocation, IDataCatalog } from './data-catalog';
-import { grantLocation } from './private/location-grants';
+import { grantLocation } from '../data-lake/private/location-grants';
 
 /** The settings of a {@link SpectrumWarehouse} that a stack does not wire (its option bag). */
 export interface SpectrumWarehouseOptions {

@@ -77,6 +77,19 @@ export class MlVpc extends Construct {
     ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
   ];
 
+  /**
+   * Interface endpoints that some configurations need and the default set leaves out, to add to
+   * `interfaceEndpoints` in a VPC without a NAT gateway: Batch (notebooks that submit preprocessing
+   * jobs), Secrets Manager (a notebook's Git credentials), and the SageMaker Studio and notebook
+   * endpoints (to open Studio or Jupyter from inside the VPC rather than through the console).
+   */
+  public static readonly OPTIONAL_INTERFACE_ENDPOINTS: ec2.InterfaceVpcEndpointAwsService[] = [
+    ec2.InterfaceVpcEndpointAwsService.BATCH,
+    ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_STUDIO,
+    ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_NOTEBOOK,
+  ];
+
   /** The VPC. */
   public readonly vpc: ec2.Vpc;
   /** The key that encrypts the flow logs. */

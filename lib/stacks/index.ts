@@ -4,3 +4,4 @@ export * from './storage-stack';
 export * from './training-stack';
 export * from './pipeline-stack';
 export * from './etl-stack';
+export * from './notebooks-stack';

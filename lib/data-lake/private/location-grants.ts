@@ -1,5 +1,5 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { DataLakeZone, IDataLake } from '../../data-lake/data-lake';
+import { DataLakeZone, IDataLake } from '../data-lake';
 
 /**
  * Grants read (or read and write) on a lake location: its prefix, or the whole zone when a location names

@@ -1,0 +1,3 @@
+export * from './research-access';
+export * from './research-notebook';
+export * from './research-studio';
