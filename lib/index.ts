@@ -7,3 +7,4 @@ export * from './training';
 export * from './sharding';
 export * from './pipeline';
 export * from './stacks';
+export * from './edge';

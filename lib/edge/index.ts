@@ -1,0 +1,2 @@
+export * from './edge-deployment';
+export * from './edge-model-release';
