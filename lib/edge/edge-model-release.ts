@@ -207,6 +207,10 @@ export class EdgeModelRelease extends Construct {
         'greengrass:CreateDeployment, ListDeployments and GetDeployment act on deployments whose IDs Greengrass assigns at run time, and X-Ray tracing actions take no resource; every S3, KMS, IoT and component grant names its resources.',
     });
     Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: 'aws-cdk-lib grants kms:GenerateDataKey* on the topic\u2019s key for publishing to an encrypted topic; it names that one key.',
+    });
+    Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'The AWS-managed Lambda execution policy grants only the CloudWatch Logs actions every function needs.',
     });
@@ -223,14 +227,18 @@ export class EdgeModelRelease extends Construct {
       },
     });
     this.rule.addTarget(new targets.LambdaFunction(this.releaseFunction, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) }));
-    // EventBridge puts undeliverable events in the queue itself, so it needs the queue's key.
+    // EventBridge puts undeliverable events in the queue itself, so it needs the queue's key. The rule's own
+    // ARN would make a cycle (key, queue, function, rule), so the condition names this account's rules.
     this.encryptionKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowEventBridgeDeadLetters',
         principals: [new iam.ServicePrincipal('events.amazonaws.com')],
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         resources: ['*'],
-        conditions: { ArnEquals: { 'aws:SourceArn': this.rule.ruleArn } },
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:events:${stack.region}:${stack.account}:rule/*` },
+        },
       }),
     );
   }
