@@ -1,7 +1,7 @@
-import { App, Environment, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { App, Duration, Environment, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as fsx from 'aws-cdk-lib/aws-fsx';
-import { DataLakeStack, NetworkStack, PipelineStack, StorageStack, TrainingJobType, TrainingStack } from '../lib';
+import { DataLakeStack, EdgeStack, NetworkStack, PipelineStack, StorageStack, TrainingJobType, TrainingStack } from '../lib';
 import { MlAtScaleConfig } from './config';
 
 /** The fair-share identifier of the reference pipeline's jobs, when fair-share scheduling is on. */
@@ -14,6 +14,8 @@ export interface ReferenceStacks {
   readonly storage: StorageStack;
   readonly training: TrainingStack;
   readonly pipeline: PipelineStack;
+  /** The edge stack, when `edge.enabled`. */
+  readonly edge?: EdgeStack;
 }
 
 /** Creates every stack of the reference topology from a validated configuration. */
@@ -91,7 +93,30 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     removalPolicy,
   });
 
+  const e = config.edge;
+  const edge = e.enabled
+    ? new EdgeStack(app, 'Edge', {
+        stackName: `${p}-Edge`,
+        env,
+        description: 'cdk-ml-at-scale: IoT Greengrass v2 fleet, model component versions, deployment and automatic releases',
+        dataLake: dataLake.dataLake,
+        edgeDeployment: {
+          componentName: e.componentName,
+          releases: e.releases,
+          deployedVersion: e.deployedVersion,
+          thingGroupName: e.thingGroupName,
+          roleAliasName: e.roleAliasName,
+          credentialDuration: e.credentialDurationSeconds === undefined ? undefined : Duration.seconds(e.credentialDurationSeconds),
+          recipeLockFile: e.recipeLockFile,
+        },
+        modelReleaseEnabled: e.automaticReleases,
+        modelRelease: { baseVersion: e.releaseBaseVersion },
+        onPremisesIngest: e.onPremisesGatewayArn ? { gatewayArn: e.onPremisesGatewayArn, clientList: e.onPremisesClientList } : undefined,
+        removalPolicy,
+      })
+    : undefined;
+
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
   Tags.of(app).add('project', 'cdk-ml-at-scale');
-  return { network, dataLake, storage, training, pipeline };
+  return { network, dataLake, storage, training, pipeline, edge };
 }

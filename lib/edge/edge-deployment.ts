@@ -51,10 +51,8 @@ export interface EdgeRolloutConfiguration {
   readonly deviceTimeoutMinutes: number;
 }
 
-/** Properties of an {@link EdgeDeployment}. */
-export interface EdgeDeploymentProps {
-  /** The lake whose artifacts zone holds the model files. */
-  readonly dataLake: IDataLake;
+/** The settings of an {@link EdgeDeployment}: its props without the lake (what a stack wires in). */
+export interface EdgeDeploymentOptions {
   /**
    * The Greengrass component name, for example `com.example.ChurnInference`: 1 to 128 letters, digits,
    * dots, hyphens and underscores. Literal: it names resources and scopes the log group.
@@ -143,6 +141,12 @@ export interface EdgeDeploymentProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Properties of an {@link EdgeDeployment}. */
+export interface EdgeDeploymentProps extends EdgeDeploymentOptions {
+  /** The lake whose artifacts zone holds the model files. */
+  readonly dataLake: IDataLake;
 }
 
 /**

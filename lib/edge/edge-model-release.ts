@@ -17,10 +17,8 @@ import { DataLakeZone } from '../data-lake';
 import { grantReleaseTo, IEdgeDeployment } from './edge-deployment';
 import { SEMVER } from './private/recipe';
 
-/** Properties of an {@link EdgeModelRelease}. */
-export interface EdgeModelReleaseProps {
-  /** The fleet, component and models prefix to release to. */
-  readonly deployment: IEdgeDeployment;
+/** The settings of an {@link EdgeModelRelease}: its props without the deployment (what a stack wires in). */
+export interface EdgeModelReleaseOptions {
   /**
    * The first version of the automatic line: releases are `major.minor.<n>` from it. Keep it above the
    * versions the app declares itself, so that the two never collide.
@@ -64,6 +62,12 @@ export interface EdgeModelReleaseProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Properties of an {@link EdgeModelRelease}. */
+export interface EdgeModelReleaseProps extends EdgeModelReleaseOptions {
+  /** The fleet, component and models prefix to release to. */
+  readonly deployment: IEdgeDeployment;
 }
 
 /**

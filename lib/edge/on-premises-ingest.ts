@@ -15,10 +15,8 @@ export enum FileShareProtocol {
   SMB = 'SMB',
 }
 
-/** Properties of an {@link OnPremisesIngest}. */
-export interface OnPremisesIngestProps {
-  /** The lake whose raw zone receives the files. */
-  readonly dataLake: IDataLake;
+/** The settings of an {@link OnPremisesIngest}: its props without the lake (what a stack wires in). */
+export interface OnPremisesIngestOptions {
   /**
    * The ARN of an S3 File Gateway that is already activated on premises
    * (`arn:<partition>:storagegateway:<region>:<account>:gateway/sgw-XXXXXXXX`).
@@ -61,6 +59,12 @@ export interface OnPremisesIngestProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Properties of an {@link OnPremisesIngest}. */
+export interface OnPremisesIngestProps extends OnPremisesIngestOptions {
+  /** The lake whose raw zone receives the files. */
+  readonly dataLake: IDataLake;
 }
 
 const GATEWAY_ARN = /^arn:aws[a-z-]*:storagegateway:[a-z0-9-]+:\d{12}:gateway\/sgw-[0-9A-Fa-f]{8}$/;

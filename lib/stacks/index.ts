@@ -3,3 +3,4 @@ export * from './data-lake-stack';
 export * from './storage-stack';
 export * from './training-stack';
 export * from './pipeline-stack';
+export * from './edge-stack';
