@@ -437,7 +437,7 @@ export class EdgeDeployment extends Construct implements IEdgeDeployment {
     });
     // CloudFormation deletes a deployment with its stack, which removes the model from every device.
     this.deployment.applyRemovalPolicy(removalPolicy);
-    this.deployment.addDependency(this.componentVersions[this.deployedVersion]);
+    this.deployment.addResourceDependency(this.componentVersions[this.deployedVersion]);
   }
 
   /** Lets `grantee` create component versions of this component and revise the thing group's deployment. */

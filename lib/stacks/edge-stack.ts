@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IDataLake } from '../data-lake';
 import { EdgeDeployment, EdgeDeploymentOptions, EdgeModelRelease, EdgeModelReleaseOptions, OnPremisesIngest, OnPremisesIngestOptions } from '../edge';
@@ -49,6 +49,12 @@ export class EdgeStack extends Stack {
     super(scope, id, props);
     const removalPolicy = props.removalPolicy;
     this.edgeDeployment = new EdgeDeployment(this, 'EdgeDeployment', { removalPolicy, ...props.edgeDeployment, dataLake: props.dataLake });
+    // What the Greengrass installer needs on each device (see the README's device setup).
+    const d = this.edgeDeployment;
+    new CfnOutput(this, 'ThingGroupName', { value: d.thingGroupName, description: 'Greengrass installer --thing-group-name' });
+    new CfnOutput(this, 'DevicePolicyName', { value: d.devicePolicyName, description: 'Greengrass installer --thing-policy-name' });
+    new CfnOutput(this, 'TokenExchangeRoleName', { value: d.tokenExchangeRole.roleName, description: 'Greengrass installer --tes-role-name' });
+    new CfnOutput(this, 'RoleAliasName', { value: d.roleAliasName, description: 'Greengrass installer --tes-role-alias-name' });
     if (props.modelReleaseEnabled ?? true) {
       this.modelRelease = new EdgeModelRelease(this, 'ModelRelease', { removalPolicy, ...props.modelRelease, deployment: this.edgeDeployment });
     }

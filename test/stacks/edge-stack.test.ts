@@ -37,6 +37,10 @@ test('releases new models automatically, on the 1.0.x line above the declared 0.
   expect(stack.modelRelease?.baseVersion).toBe('1.0.0');
 });
 
+test('outputs the names the Greengrass installer needs', () => {
+  expect(Object.keys(template.findOutputs('*')).sort()).toEqual(['DevicePolicyName', 'RoleAliasName', 'ThingGroupName', 'TokenExchangeRoleName']);
+});
+
 test('retains the deployment and the component version', () => {
   template.hasResource('AWS::GreengrassV2::Deployment', { DeletionPolicy: 'Retain' });
   template.hasResource('AWS::GreengrassV2::ComponentVersion', { DeletionPolicy: 'Retain' });
