@@ -495,6 +495,12 @@ export class EdgeDeployment extends Construct implements IEdgeDeployment {
     };
   }
 
+  /**
+   * Ranges from the CloudFormation reference of AWS::GreengrassV2::Deployment: IoTJobExponentialRolloutRate
+   * (BaseRatePerMinute 1-1000, IncrementFactor 1-5 with one decimal), IoTJobRateIncreaseCriteria (>= 1),
+   * IoTJobAbortCriteria (ThresholdPercentage 0-100 with two decimals, MinNumberOfExecutedThings >= 1) and
+   * IoTJobTimeoutConfig (1 minute to 7 days). AWS::IoT::RoleAlias CredentialDurationSeconds is 900-43200.
+   */
   private validateRollout(props: EdgeDeploymentProps): EdgeRolloutConfiguration {
     const d = defaultRollout();
     const literal = (prop: string, value: number | undefined, fallback: number): number => {

@@ -13,7 +13,11 @@ export const SEMVER = /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$/;
 /** The recipe format every recipe here uses. */
 export const RECIPE_FORMAT_VERSION = '2020-01-25';
 
-/** One artifact of a recipe: an `s3://` URI and, where known, its SHA-256 (base64, as Greengrass compares it). */
+/**
+ * One artifact of a recipe: an `s3://` URI and, where known, its SHA-256. The nucleus compares the base64 of
+ * the digest (`Base64.getEncoder().encodeToString(messageDigest.digest())` in aws-greengrass-nucleus's
+ * ArtifactDownloader), with `Algorithm` as a Java MessageDigest name (`SHA-256`).
+ */
 export interface RecipeArtifact {
   readonly uri: string;
   readonly sha256Base64?: string;
