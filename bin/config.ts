@@ -155,6 +155,52 @@ const notebooksSchema = z.strictObject({
   studioIdleTimeoutMinutes: int(60, 525600).optional(),
 });
 
+/**
+ * The edge stack (IoT Greengrass v2): off unless enabled, since its component versions need their model
+ * files in the artifacts zone when it deploys. Omitted values take the constructs' defaults.
+ */
+const edgeSchema = z.strictObject({
+  enabled: z.boolean({ error: 'must be true or false' }).default(false),
+  componentName: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, { error: 'must be 1 to 128 letters, digits, dots, hyphens or underscores' })
+    .default('com.example.ReferenceModel'),
+  /** The component versions the app declares; the automatic line starts above them. */
+  releases: z
+    .array(
+      z.strictObject({
+        version: z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'must be major.minor.patch such as 0.1.0' }),
+        modelKey: z.string().min(1, { error: 'must be an object key under the models prefix' }),
+        modelSha256: z.string().optional(),
+      }),
+    )
+    .min(1, { error: 'must hold at least one release' })
+    .default([{ version: '0.1.0', modelKey: 'models/reference/model.json' }]),
+  /** Omitted: the highest release. */
+  deployedVersion: z.string().optional(),
+  thingGroupName: z.string().regex(/^[a-zA-Z0-9:_-]{1,128}$/, { error: 'must be 1 to 128 letters, digits, colons, underscores or hyphens' }).optional(),
+  roleAliasName: z.string().regex(/^[\w=,@-]{1,128}$/, { error: 'must be 1 to 128 letters, digits or =,@-_' }).optional(),
+  /** Omitted: 3600. */
+  credentialDurationSeconds: int(900, 43200).optional(),
+  /** Release each new model under models/ automatically. */
+  automaticReleases: z.boolean({ error: 'must be true or false' }).default(true),
+  /** Omitted: 1.0.0. */
+  releaseBaseVersion: z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'must be major.minor.patch such as 1.0.0' }).optional(),
+  /** Omitted: edge-recipes.lock.json beside cdk.json. */
+  recipeLockFile: z.string().optional(),
+  /** An activated S3 File Gateway: when set, an NFS share into raw/on-premises/. */
+  onPremisesGatewayArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:storagegateway:[a-z0-9-]+:\d{12}:gateway\/sgw-[0-9A-Fa-f]{8}$/, { error: 'must be the ARN of an S3 File Gateway' })
+    .optional(),
+  /** The NFS clients of that share (IP addresses or CIDR blocks). */
+  onPremisesClientList: z.array(z.string()).optional(),
+})
+  .refine((e) => !e.onPremisesGatewayArn || (e.onPremisesClientList?.length ?? 0) > 0, {
+    error: 'must list the NFS clients of the on-premises share',
+    path: ['onPremisesClientList'],
+  });
+
 /** The schema of the whole configuration. */
 export const configSchema = z.strictObject({
   /** A stage preset (`dev` or `prod`, bin/presets.ts) under the rest of the configuration; omitted: none. */
@@ -182,6 +228,7 @@ export const configSchema = z.strictObject({
   pipeline: pipelineSchema.default(() => pipelineSchema.parse({})),
   etl: etlSchema.default(() => etlSchema.parse({})),
   notebooks: notebooksSchema.default(() => notebooksSchema.parse({})),
+  edge: edgeSchema.default(() => edgeSchema.parse({})),
 });
 
 /** The validated configuration, every default filled in. */

@@ -5,6 +5,7 @@ import * as fsx from 'aws-cdk-lib/aws-fsx';
 import {
   DataLakeStack,
   DataLakeZone,
+  EdgeStack,
   EtlInputFormat,
   EtlStack,
   GlueWorkerType,
@@ -28,6 +29,8 @@ export interface ReferenceStacks {
   readonly pipeline: PipelineStack;
   readonly etl: EtlStack;
   readonly notebooks: NotebooksStack;
+  /** The edge stack, when `edge.enabled`. */
+  readonly edge?: EdgeStack;
 }
 
 /** Creates every stack of the reference topology from a validated configuration. */
@@ -177,7 +180,30 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     },
   });
 
+  const ed = config.edge;
+  const edge = ed.enabled
+    ? new EdgeStack(app, 'Edge', {
+        stackName: `${p}-Edge`,
+        env,
+        description: 'cdk-ml-at-scale: IoT Greengrass v2 fleet, model component versions, deployment and automatic releases',
+        dataLake: dataLake.dataLake,
+        edgeDeployment: {
+          componentName: ed.componentName,
+          releases: ed.releases,
+          deployedVersion: ed.deployedVersion,
+          thingGroupName: ed.thingGroupName,
+          roleAliasName: ed.roleAliasName,
+          credentialDuration: ed.credentialDurationSeconds === undefined ? undefined : Duration.seconds(ed.credentialDurationSeconds),
+          recipeLockFile: ed.recipeLockFile,
+        },
+        modelReleaseEnabled: ed.automaticReleases,
+        modelRelease: { baseVersion: ed.releaseBaseVersion },
+        onPremisesIngest: ed.onPremisesGatewayArn ? { gatewayArn: ed.onPremisesGatewayArn, clientList: ed.onPremisesClientList } : undefined,
+        removalPolicy,
+      })
+    : undefined;
+
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
   Tags.of(app).add('project', 'cdk-ml-at-scale');
-  return { network, dataLake, storage, training, pipeline, etl, notebooks };
+  return { network, dataLake, storage, training, pipeline, etl, notebooks, edge };
 }

@@ -10,3 +10,4 @@ export * from './stacks';
 export * from './preflight';
 export * from './monitoring';
 export * from './notebooks';
+export * from './edge';

@@ -5,3 +5,4 @@ export * from './training-stack';
 export * from './pipeline-stack';
 export * from './etl-stack';
 export * from './notebooks-stack';
+export * from './edge-stack';
