@@ -21,9 +21,10 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
   const env: Environment | undefined =
     config.env.account || config.env.region ? { account: config.env.account, region: config.env.region } : undefined;
   const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+  // Each stack's construct id is its name, so that `cdk synth MlAtScale-Network` selects it.
   const p = config.stackPrefix;
 
-  const network = new NetworkStack(app, 'Network', {
+  const network = new NetworkStack(app, `${p}-Network`, {
     stackName: `${p}-Network`,
     env,
     description: 'cdk-ml-at-scale: VPC, flow logs and VPC endpoints',
@@ -36,14 +37,14 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     },
   });
 
-  const dataLake = new DataLakeStack(app, 'DataLake', {
+  const dataLake = new DataLakeStack(app, `${p}-DataLake`, {
     stackName: `${p}-DataLake`,
     env,
     description: 'cdk-ml-at-scale: S3 data lake zones, KMS key and access logs',
     dataLake: { ...config.dataLake, removalPolicy },
   });
 
-  const storage = new StorageStack(app, 'Storage', {
+  const storage = new StorageStack(app, `${p}-Storage`, {
     stackName: `${p}-Storage`,
     env,
     description: 'cdk-ml-at-scale: FSx for Lustre linked to the data lake, and the shared EFS file system',
@@ -57,7 +58,7 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     removalPolicy,
   });
 
-  const training = new TrainingStack(app, 'Training', {
+  const training = new TrainingStack(app, `${p}-Training`, {
     stackName: `${p}-Training`,
     env,
     description: 'cdk-ml-at-scale: AWS Batch training (GPU) and preprocessing (CPU) queues, launch templates and job definitions',
@@ -74,7 +75,7 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
   });
 
   const cluster = training.cluster;
-  const pipeline = new PipelineStack(app, 'Pipeline', {
+  const pipeline = new PipelineStack(app, `${p}-Pipeline`, {
     stackName: `${p}-Pipeline`,
     env,
     description: 'cdk-ml-at-scale: dataset sharder (Lambda + Step Functions Distributed Map) and the shard-preprocess-train pipeline',
