@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as fsx from 'aws-cdk-lib/aws-fsx';
 import { DataLakeStack, NetworkStack, PipelineStack, StorageStack, TrainingJobType, TrainingStack } from '../lib';
 import { MlAtScaleConfig } from './config';
+import { warnOnImagesNeedingInternet } from './image-check';
 
 /** The fair-share identifier of the reference pipeline's jobs, when fair-share scheduling is on. */
 export const PIPELINE_SHARE = 'pipeline';
@@ -73,6 +74,9 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     fairShareIdentifiers: config.training.fairShareScheduling ? [PIPELINE_SHARE] : undefined,
     removalPolicy,
   });
+
+  // The reference app's job images are the cluster's public placeholders: an isolated VPC cannot pull them.
+  if (config.network.natGateways === 0) warnOnImagesNeedingInternet(training);
 
   const cluster = training.cluster;
   const pipeline = new PipelineStack(app, `${p}-Pipeline`, {
