@@ -4,6 +4,7 @@
 # constructs, cdk-nag and typescript at the project's pinned versions, type-checks the app and
 # synthesizes its three shapes with cdk-nag's AwsSolutions pack; any unacknowledged finding fails.
 # Needs no AWS account and no Docker; npm's cache serves the packages (--prefer-offline).
+# TARBALL=<path> tests a tarball packed already (for example from a clean clone) instead of packing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
@@ -11,7 +12,11 @@ trap 'rm -rf "$work"' EXIT
 cd "$root"
 
 echo "== pack"
-tarball="$work/$(npm pack --pack-destination "$work" --silent | tail -n 1)"
+if [ -n "${TARBALL:-}" ]; then
+  tarball="$(cd "$(dirname "$TARBALL")" && pwd)/$(basename "$TARBALL")"
+else
+  tarball="$work/$(npm pack --pack-destination "$work" --silent | tail -n 1)"
+fi
 listing="$(tar -tzf "$tarball")"
 fail() { echo "consumer test: $*" >&2; exit 1; }
 for file in package/dist/lib/index.js package/dist/lib/index.d.ts package/README.md; do
