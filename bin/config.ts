@@ -136,6 +136,16 @@ const etlSchema = z.strictObject({
  * The research environment: a SageMaker notebook instance (on) and a Studio domain (off). Ranges are
  * the services' (the constructs check them too); omitted values take the constructs' defaults.
  */
+/** The stall monitor: a dashboard of the training cluster and alarms to an SNS topic. */
+const monitoringSchema = z.strictObject({
+  /** An e-mail address subscribed to the alarm topic; omitted: no subscription. */
+  alarmEmail: z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { error: 'must be an e-mail address' }).optional(),
+  gpuStarvedUtilizationPercent: int(1, 99).optional(),
+  storageNearLimitPercent: int(1, 100).optional(),
+  starvedForMinutes: int(5, 1440).optional(),
+  stuckRunnableAfterMinutes: int(1, 1440).optional(),
+});
+
 const notebooksSchema = z.strictObject({
   instanceEnabled: z.boolean({ error: 'must be true or false' }).default(true),
   /** Omitted: ml.t3.medium. */
@@ -229,6 +239,7 @@ export const configSchema = z.strictObject({
   etl: etlSchema.default(() => etlSchema.parse({})),
   notebooks: notebooksSchema.default(() => notebooksSchema.parse({})),
   edge: edgeSchema.default(() => edgeSchema.parse({})),
+  monitoring: monitoringSchema.default(() => monitoringSchema.parse({})),
 });
 
 /** The validated configuration, every default filled in. */

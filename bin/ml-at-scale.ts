@@ -2,17 +2,26 @@
 /** The reference app: reads the configuration, creates the stacks, and runs cdk-nag on every synth. */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { loadConfig } from './config';
+import { loadConfig, MlAtScaleConfig } from './config';
+import { describeConstructError } from './config-keys';
 import { createReferenceStacks } from './reference-app';
 
 const app = new App();
-let config;
+let config: MlAtScaleConfig;
 try {
   config = loadConfig(app.node.getAllContext());
 } catch (err) {
   console.error((err as Error).message);
   process.exit(1);
 }
-createReferenceStacks(app, config);
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-app.synth();
+try {
+  createReferenceStacks(app, config);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  app.synth();
+} catch (err) {
+  // Bad input that a construct caught: one line naming the configuration key, no stack trace.
+  const line = describeConstructError(err, config.stackPrefix);
+  if (line === undefined) throw err;
+  console.error(line);
+  process.exit(1);
+}

@@ -8,6 +8,7 @@ import {
   EdgeStack,
   EtlInputFormat,
   EtlStack,
+  MonitoringStack,
   GlueWorkerType,
   NetworkStack,
   NotebooksStack,
@@ -16,6 +17,7 @@ import {
   TrainingStack,
 } from '../lib';
 import { MlAtScaleConfig } from './config';
+import { warnOnImagesNeedingInternet } from './image-check';
 
 /** The fair-share identifier of the reference pipeline's jobs, when fair-share scheduling is on. */
 export const PIPELINE_SHARE = 'pipeline';
@@ -29,6 +31,7 @@ export interface ReferenceStacks {
   readonly pipeline: PipelineStack;
   readonly etl: EtlStack;
   readonly notebooks: NotebooksStack;
+  readonly monitoring: MonitoringStack;
   /** The edge stack, when `edge.enabled`. */
   readonly edge?: EdgeStack;
 }
@@ -38,9 +41,10 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
   const env: Environment | undefined =
     config.env.account || config.env.region ? { account: config.env.account, region: config.env.region } : undefined;
   const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+  // Each stack's construct id is its name, so that `cdk synth MlAtScale-Network` selects it.
   const p = config.stackPrefix;
 
-  const network = new NetworkStack(app, 'Network', {
+  const network = new NetworkStack(app, `${p}-Network`, {
     stackName: `${p}-Network`,
     env,
     description: 'cdk-ml-at-scale: VPC, flow logs and VPC endpoints',
@@ -57,14 +61,14 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     },
   });
 
-  const dataLake = new DataLakeStack(app, 'DataLake', {
+  const dataLake = new DataLakeStack(app, `${p}-DataLake`, {
     stackName: `${p}-DataLake`,
     env,
     description: 'cdk-ml-at-scale: S3 data lake zones, KMS key and access logs',
     dataLake: { ...config.dataLake, removalPolicy },
   });
 
-  const storage = new StorageStack(app, 'Storage', {
+  const storage = new StorageStack(app, `${p}-Storage`, {
     stackName: `${p}-Storage`,
     env,
     description: 'cdk-ml-at-scale: FSx for Lustre linked to the data lake, and the shared EFS file system',
@@ -82,7 +86,7 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
   });
 
   const { gpuInstanceTypes, cpuInstanceTypes, ...trainingSettings } = config.training;
-  const training = new TrainingStack(app, 'Training', {
+  const training = new TrainingStack(app, `${p}-Training`, {
     stackName: `${p}-Training`,
     env,
     description: 'cdk-ml-at-scale: AWS Batch training (GPU) and preprocessing (CPU) queues, launch templates and job definitions',
@@ -101,9 +105,12 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     },
   });
 
+  // The reference app's job images are the cluster's public placeholders: an isolated VPC cannot pull them.
+  if (config.network.natGateways === 0) warnOnImagesNeedingInternet(training);
+
   const cluster = training.cluster;
   const { triggerOnNewData, ...sharderSettings } = config.pipeline;
-  const pipeline = new PipelineStack(app, 'Pipeline', {
+  const pipeline = new PipelineStack(app, `${p}-Pipeline`, {
     stackName: `${p}-Pipeline`,
     env,
     description: 'cdk-ml-at-scale: dataset sharder (Lambda + Step Functions Distributed Map) and the shard-preprocess-train pipeline',
@@ -122,7 +129,7 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
   const e = config.etl;
   const input = { zone: DataLakeZone.RAW, prefix: e.inputPrefix };
   const output = { zone: DataLakeZone.CURATED, prefix: e.outputPrefix };
-  const etl = new EtlStack(app, 'Etl', {
+  const etl = new EtlStack(app, `${p}-Etl`, {
     stackName: `${p}-Etl`,
     env,
     description: 'cdk-ml-at-scale: Glue catalog, crawler and Spark ETL job, Athena workgroup, optional Redshift Serverless and EMR Serverless',
@@ -152,7 +159,7 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
 
   const nb = config.notebooks;
   const minutes = (m: number | undefined) => (m === undefined ? undefined : Duration.minutes(m));
-  const notebooks = new NotebooksStack(app, 'Notebooks', {
+  const notebooks = new NotebooksStack(app, `${p}-Notebooks`, {
     stackName: `${p}-Notebooks`,
     env,
     description: 'cdk-ml-at-scale: SageMaker notebook instance and Studio domain for exploration, private and least-privilege',
@@ -180,9 +187,27 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
     },
   });
 
+  const mon = config.monitoring;
+  const monitoring = new MonitoringStack(app, `${p}-Monitoring`, {
+    stackName: `${p}-Monitoring`,
+    env,
+    description: 'cdk-ml-at-scale: stall monitor (GPU use against file system throughput, queues, alarms to an encrypted topic)',
+    cluster,
+    lustre: storage.lustreCache,
+    pipeline: pipeline.pipeline?.stateMachine,
+    monitor: {
+      alarmEmail: mon.alarmEmail,
+      gpuStarvedUtilizationPercent: mon.gpuStarvedUtilizationPercent,
+      storageNearLimitPercent: mon.storageNearLimitPercent,
+      starvedFor: minutes(mon.starvedForMinutes),
+      stuckRunnableAfter: minutes(mon.stuckRunnableAfterMinutes),
+      removalPolicy,
+    },
+  });
+
   const ed = config.edge;
   const edge = ed.enabled
-    ? new EdgeStack(app, 'Edge', {
+    ? new EdgeStack(app, `${p}-Edge`, {
         stackName: `${p}-Edge`,
         env,
         description: 'cdk-ml-at-scale: IoT Greengrass v2 fleet, model component versions, deployment and automatic releases',
@@ -205,5 +230,5 @@ export function createReferenceStacks(app: App, config: MlAtScaleConfig): Refere
 
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
   Tags.of(app).add('project', 'cdk-ml-at-scale');
-  return { network, dataLake, storage, training, pipeline, etl, notebooks, edge };
+  return { network, dataLake, storage, training, pipeline, etl, notebooks, monitoring, edge };
 }

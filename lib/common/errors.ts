@@ -3,10 +3,10 @@ import { IConstruct } from 'constructs';
 
 /** Renders a value for an error message: strings quoted, everything else as JSON. */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
   if (value === undefined) return 'undefined';
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (Token.isUnresolved(value)) return 'an unresolved token';
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {

@@ -111,6 +111,11 @@ export class StallMonitor extends Construct {
   public readonly stuckInRunnableAlarms: cloudwatch.Alarm[];
   /** The pipeline has failed executions. */
   public readonly pipelineFailedAlarm?: cloudwatch.Alarm;
+  /**
+   * The file system's export-backlog and free-capacity alarms, notifying the topic: its own when they
+   * are in this stack, else copies made here.
+   */
+  public readonly storageAlarms: cloudwatch.Alarm[];
   /** The queue-metrics function fails (its metrics would stop). */
   public readonly queueMetricsFailingAlarm: cloudwatch.Alarm;
   /** The function that publishes the queue metrics. */
@@ -257,6 +262,7 @@ export class StallMonitor extends Construct {
       });
 
     // ---- alarms
+    this.storageAlarms = [];
     if (props.lustre) {
       const lustre = props.lustre;
       const limitMBps = lustre.throughputMBps;
@@ -279,9 +285,30 @@ export class StallMonitor extends Construct {
             'throughput (capacity or tier), or feed fewer GPUs from it.',
         }),
       );
-      for (const alarm of [lustre.exportBacklogAlarm, lustre.freeCapacityAlarm]) {
-        if (alarm) notify(alarm);
-      }
+      // The file system's own alarms notify this topic. An alarm in another stack is mirrored here
+      // instead: adding this topic to it would make that stack depend on this one (a cycle when this
+      // stack already reads the cluster's queues from a stack that mounts the file system).
+      const mirrored: Array<[cloudwatch.Alarm | undefined, string, cloudwatch.Metric]> = [
+        [lustre.exportBacklogAlarm, 'ExportBacklogAlarm', lustre.metricExportBacklogAge()],
+        [lustre.freeCapacityAlarm, 'FreeCapacityAlarm', lustre.metricFreeCapacityBytes()],
+      ];
+      this.storageAlarms = mirrored.flatMap(([alarm, alarmId, metric]) => {
+        if (!alarm) return [];
+        if (Stack.of(alarm) === Stack.of(this)) return [notify(alarm)];
+        const cfn = alarm.node.defaultChild as cloudwatch.CfnAlarm;
+        return [
+          notify(
+            new cloudwatch.Alarm(this, alarmId, {
+              metric,
+              threshold: cfn.threshold!,
+              comparisonOperator: cfn.comparisonOperator as cloudwatch.ComparisonOperator,
+              evaluationPeriods: cfn.evaluationPeriods ?? 1,
+              treatMissingData: cfn.treatMissingData as cloudwatch.TreatMissingData,
+              alarmDescription: cfn.alarmDescription,
+            }),
+          ),
+        ];
+      });
     }
     this.stuckInRunnableAlarms = queues.map((queue, i) =>
       notify(

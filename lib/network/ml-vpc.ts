@@ -5,11 +5,17 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
 import { allowCloudWatchLogs, logRetention } from '../common/logging';
+import { LARGEST_VPC_MASK, planSubnets, prefixLength, SMALLEST_SUBNET_MASK, smallestRangeMask, SubnetDemand } from './private/subnet-plan';
 
 /** Properties of an {@link MlVpc}. */
 export interface MlVpcProps {
   /**
-   * The IPv4 range of the VPC.
+   * The IPv4 range of the VPC, /16 to /28, known at synth.
+   *
+   * The subnet masks derive from it: each private subnet gets an equal power-of-two share, with one
+   * share left for the public subnets (`/16` over two zones: private `/18`, public `/24`). A range
+   * too small for the zones, the NAT gateways' public subnets and the interface endpoints is an error
+   * that names the smallest range that fits.
    * @default '10.0.0.0/16'
    */
   readonly cidr?: string;
@@ -109,6 +115,8 @@ export class MlVpc extends Construct {
     super(scope, id);
     const maxAzs = props.maxAzs ?? 2;
     const natGateways = props.natGateways ?? 1;
+    // The subnet masks and the NAT ceiling are computed at synth, so the zone count must be a literal.
+    if (Token.isUnresolved(maxAzs)) throw invalidProp(this, 'maxAzs', 'must be known at synth (the subnet masks derive from it)', maxAzs);
     validateNumber(this, 'maxAzs', maxAzs, { integer: true, min: 2, max: 6 });
     validateNumber(this, 'natGateways', natGateways, { integer: true, min: 0, max: maxAzs });
     const retention = logRetention(this, 'flowLogsRetention', props.flowLogsRetention);
@@ -124,15 +132,17 @@ export class MlVpc extends Construct {
     allowCloudWatchLogs(this.encryptionKey);
     const stack = Stack.of(this);
 
+    const cidr = props.cidr ?? '10.0.0.0/16';
+    const services = props.interfaceEndpoints ?? MlVpc.DEFAULT_INTERFACE_ENDPOINTS;
+    const plan = this.planSubnets(cidr, maxAzs, natGateways, services.length);
     const subnetConfiguration: ec2.SubnetConfiguration[] =
       natGateways > 0
         ? [
-            { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-            { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 18 },
+            { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: plan.publicMask },
+            { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: plan.privateMask },
           ]
-        : [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 18 }];
+        : [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: plan.privateMask }];
 
-    const cidr = props.cidr ?? '10.0.0.0/16';
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(cidr),
       maxAzs,
@@ -176,7 +186,7 @@ export class MlVpc extends Construct {
 
     this.interfaceEndpoints = {};
     const seen = new Set<string>();
-    for (const service of props.interfaceEndpoints ?? MlVpc.DEFAULT_INTERFACE_ENDPOINTS) {
+    for (const service of services) {
       const short = service.shortName;
       if (seen.has(short)) throw invalidProp(this, 'interfaceEndpoints', 'must not name a service twice', short);
       seen.add(short);
@@ -194,6 +204,25 @@ export class MlVpc extends Construct {
         'natGateways is 0 but interfaceEndpoints has no CloudWatch Logs endpoint: jobs in this VPC cannot ship logs',
       );
     }
+  }
+
+  /** The subnet masks for `cidr`, or an error naming the smallest range that holds the subnets. */
+  private planSubnets(cidr: string, maxAzs: number, natGateways: number, endpointCount: number): { privateMask: number; publicMask?: number } {
+    if (Token.isUnresolved(cidr)) throw invalidProp(this, 'cidr', 'must be known at synth (the subnet masks derive from it)', cidr);
+    const vpcMask = prefixLength(cidr);
+    if (vpcMask === undefined || vpcMask < LARGEST_VPC_MASK || vpcMask > SMALLEST_SUBNET_MASK) {
+      throw invalidProp(this, 'cidr', `must be an IPv4 CIDR block from /${LARGEST_VPC_MASK} to /${SMALLEST_SUBNET_MASK}`, cidr);
+    }
+    // ec2.Vpc takes the first maxAzs zones of the stack (two tokens for an environment-agnostic stack).
+    const azCount = Math.min(maxAzs, Stack.of(this).availabilityZones.length);
+    const demand: SubnetDemand = { azCount, publicSubnets: natGateways > 0, privateAddressesNeeded: endpointCount + 1 };
+    const plan = planSubnets(vpcMask, demand);
+    if (plan) return plan;
+    const fits = smallestRangeMask(demand);
+    const needs =
+      `${azCount} private subnets${natGateways > 0 ? ` and ${azCount} public subnets for the NAT gateways` : ''}, ` +
+      `each private one with ${endpointCount + 1} free addresses (one per interface endpoint, one for hosts; AWS subnets are /28 at smallest)`;
+    throw invalidProp(this, 'cidr', fits === undefined ? `cannot hold ${needs}` : `must be a /${fits} or larger range to hold ${needs}`, cidr);
   }
 }
 

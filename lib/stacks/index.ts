@@ -6,3 +6,4 @@ export * from './pipeline-stack';
 export * from './etl-stack';
 export * from './notebooks-stack';
 export * from './edge-stack';
+export * from './monitoring-stack';

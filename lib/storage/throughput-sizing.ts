@@ -1,4 +1,5 @@
 import { aws_fsx as fsx } from 'aws-cdk-lib';
+import { invalidProp } from '../common/errors';
 import { nextValidCapacityGiB, throughputMBps, validateStorageType, writeThroughputMBps } from './fsx-rules';
 import { EFS_ELASTIC, LUSTRE, LUSTRE_OFFERINGS, LustreOffering, S3_DIRECT } from './storage-catalog';
 
@@ -260,7 +261,7 @@ function requireNumber(field: string, value: unknown, integer: boolean, max?: nu
   const kind = integer ? 'a positive integer' : 'a positive finite number';
   const ok = typeof value === 'number' && Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value)) &&
     (max === undefined || value <= max);
-  if (!ok) throw new Error(`${field} must be ${kind}${max === undefined ? '' : ` up to ${max}`}, got ${describe(value)}`);
+  if (!ok) throw invalidProp(undefined, field, `must be ${kind}${max === undefined ? '' : ` up to ${max}`}`, value);
   return value as number;
 }
 
@@ -316,8 +317,8 @@ export function capacityForDatasetGiB(datasetGiB: number): number {
 function offeringsFor(options: SizingOptions): LustreOffering[] {
   const types = options.deploymentTypes ?? DEFAULT_DEPLOYMENT_TYPES;
   const storageTypes = options.storageTypes ?? [fsx.StorageType.SSD];
-  if (types.length === 0) throw new Error('deploymentTypes must not be empty, got []');
-  if (storageTypes.length === 0) throw new Error('storageTypes must not be empty, got []');
+  if (types.length === 0) throw invalidProp(undefined, 'deploymentTypes', 'must not be empty', types);
+  if (storageTypes.length === 0) throw invalidProp(undefined, 'storageTypes', 'must not be empty', storageTypes);
   return LUSTRE_OFFERINGS.filter((o) => types.includes(o.deploymentType) && storageTypes.includes(o.storageType));
 }
 
@@ -381,7 +382,7 @@ export function lustreCandidates(mbps: number, datasetGiB: number, options: Sizi
  */
 export function sizeLustre(mbps: number, datasetGiB: number, options: SizingOptions = {}): LustreSizing {
   const [best] = lustreCandidates(mbps, datasetGiB, options);
-  if (!best) throw new Error(`deploymentTypes and storageTypes must select at least one FSx offering, got ${JSON.stringify(options)}`);
+  if (!best) throw invalidProp(undefined, 'deploymentTypes and storageTypes', 'must select at least one FSx offering', options);
   return best;
 }
 

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { CfnParameter, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { MlAtScaleError } from '../../lib';
 import { invalidProp, validateNumber } from '../../lib/common/errors';
@@ -21,6 +21,14 @@ describe('MlAtScaleError', () => {
     const err = new MlAtScaleError('prefix', 'must not contain ..', 'a/../b');
     expect(err.message).toBe("prefix must not contain .., got 'a/../b'");
     expect(err.constructPath).toBeUndefined();
+  });
+
+  test('renders an unresolved token as such, string or number', () => {
+    const stack = new Stack();
+    const text = new CfnParameter(stack, 'Text').valueAsString;
+    const count = new CfnParameter(stack, 'Count', { type: 'Number' }).valueAsNumber;
+    expect(new MlAtScaleError('cidr', 'must be known at synth', text).message).toBe('cidr must be known at synth, got an unresolved token');
+    expect(new MlAtScaleError('maxAzs', 'must be known at synth', count).value).toBe('an unresolved token');
   });
 
   test('validateNumber throws it', () => {

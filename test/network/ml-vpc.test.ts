@@ -1,9 +1,10 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { MlVpc } from '../../lib';
+import { MlAtScaleError, MlVpc } from '../../lib';
+import { warningsOf } from '../util/annotations';
 import { nagFindings, testApp, testStack } from '../util/app';
 
 describe('MlVpc with defaults', () => {
@@ -111,10 +112,79 @@ describe('MlVpc validation', () => {
   test('warns when more than two AZs are asked of an environment-agnostic stack', () => {
     const stack = testStack();
     new MlVpc(stack, 'Vpc', { maxAzs: 3 });
-    Annotations.fromStack(stack).hasWarning('/Test/Vpc', Match.stringLikeRegexp('maxAzs is 3 but the stack is environment-agnostic'));
+    expect(warningsOf(stack)).toEqual([expect.stringMatching(/^Test\/Vpc: maxAzs is 3 but the stack is environment-agnostic/)]);
   });
   test('fails when an interface endpoint is named twice', () => {
     const ecr = ec2.InterfaceVpcEndpointAwsService.ECR;
     expect(make({ interfaceEndpoints: [ecr, ecr] })).toThrow(/^interfaceEndpoints must not name a service twice, got 'ecr.api'/);
+  });
+});
+
+describe('MlVpc subnet masks, over every range the config accepts (/16 to /28)', () => {
+  const region = { account: '111111111111', region: 'eu-west-1' };
+  const sixZones = ['a', 'b', 'c', 'd', 'e', 'f'].map((z) => `eu-west-1${z}`);
+  const zoneContext = { [`availability-zones:account=${region.account}:region=${region.region}`]: sixZones };
+
+  /** Builds an MlVpc on the range `/mask`: the subnets' CIDR blocks, or the error. */
+  function attempt(mask: number, maxAzs: number, natGateways: number): string[] | MlAtScaleError {
+    const stack = new Stack(testApp({ context: zoneContext }), 'Test', { env: region });
+    try {
+      const { vpc } = new MlVpc(stack, 'Vpc', { cidr: `10.0.0.0/${mask}`, maxAzs, natGateways });
+      return [...vpc.publicSubnets, ...vpc.privateSubnets, ...vpc.isolatedSubnets].map((s) => (s as ec2.Subnet).ipv4CidrBlock);
+    } catch (err) {
+      if (err instanceof MlAtScaleError) return err;
+      throw err;
+    }
+  }
+
+  test.each([
+    [2, 1],
+    [2, 0],
+    [3, 3],
+    [6, 6],
+    [6, 0],
+  ])('builds every range down to the smallest that fits, and names it for the others (%i zones, %i NAT gateways)', (maxAzs, natGateways) => {
+    const outcomes = [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28].map((mask) => ({ mask, result: attempt(mask, maxAzs, natGateways) }));
+    const built = outcomes.filter((o) => Array.isArray(o.result));
+    const failed = outcomes.filter((o) => o.result instanceof MlAtScaleError);
+    // THEN the ranges that build come first; every later one fails, naming the last that built.
+    expect(built.length).toBeGreaterThan(0);
+    expect(built.map((o) => o.mask)).toEqual(outcomes.slice(0, built.length).map((o) => o.mask));
+    const smallest = built[built.length - 1].mask;
+    for (const { result } of failed) {
+      expect((result as MlAtScaleError).message).toMatch(new RegExp(`^cidr must be a /${smallest} or larger range to hold ${maxAzs} private subnets`));
+    }
+    for (const { result } of built) {
+      const subnets = result as string[];
+      expect(subnets).toHaveLength(natGateways > 0 ? 2 * maxAzs : maxAzs);
+      for (const block of subnets) expect(Number(block.split('/')[1])).toBeLessThanOrEqual(28);
+    }
+  });
+
+  test('keeps the /16 default layout: public /24 and private /18 subnets', () => {
+    expect(attempt(16, 2, 1)).toEqual(['10.0.0.0/24', '10.0.1.0/24', '10.0.64.0/18', '10.0.128.0/18']);
+  });
+
+  test('fails when the range is too small for the subnets', () => {
+    expect(() => new MlVpc(testStack(), 'Vpc', { cidr: '10.0.0.0/26' })).toThrow(
+      /^cidr must be a \/25 or larger range to hold 2 private subnets and 2 public subnets for the NAT gateways, each private one with 16 free addresses/,
+    );
+  });
+
+  test('fails when the range is not an IPv4 CIDR block from /16 to /28', () => {
+    expect(() => new MlVpc(testStack(), 'Vpc', { cidr: '10.0.0.0/12' })).toThrow(/^cidr must be an IPv4 CIDR block from \/16 to \/28, got '10.0.0.0\/12'/);
+    expect(() => new MlVpc(testStack(), 'Vpc', { cidr: '10.0.0/16' })).toThrow(/^cidr must be an IPv4 CIDR block/);
+  });
+
+  test('fails when the range is an unresolved token', () => {
+    const stack = testStack();
+    const cidr = new CfnParameter(stack, 'Cidr').valueAsString;
+    expect(() => new MlVpc(stack, 'Vpc', { cidr })).toThrow(/^cidr must be known at synth \(the subnet masks derive from it\), got an unresolved token/);
+  });
+
+  test('fails when maxAzs is an unresolved token', () => {
+    const stack = testStack();
+    const maxAzs = new CfnParameter(stack, 'MaxAzs', { type: 'Number' }).valueAsNumber;
+    expect(() => new MlVpc(stack, 'Vpc', { maxAzs })).toThrow(/^maxAzs must be known at synth \(the subnet masks derive from it\), got an unresolved token/);
   });
 });

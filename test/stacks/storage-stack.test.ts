@@ -81,7 +81,7 @@ test('warns of the shortfall when the configured capacity cannot meet the config
     'ml-at-scale.storage.lustreStorageCapacityGiB': 1200,
     'ml-at-scale.storage.lustreDemand': { gpuCount: 8, samplesPerSecondPerGpu: 1000, bytesPerSample: 100000, datasetGiB: 500 },
   });
-  Annotations.fromStack(short.storage).hasWarning('/Storage/LustreCache', Match.stringLikeRegexp('MB/s short of the demand.s 800 MB/s: a stall risk'));
+  Annotations.fromStack(short.storage).hasWarning('/MlAtScale-Storage/LustreCache', Match.stringLikeRegexp('MB/s short of the demand.s 800 MB/s: a stall risk'));
 });
 
 test('rejects a bad storage config with the key, the rule and the value', () => {

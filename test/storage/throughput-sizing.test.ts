@@ -1,5 +1,6 @@
 import { aws_fsx as fsx } from 'aws-cdk-lib';
 import * as fc from 'fast-check';
+import { MlAtScaleError } from '../../lib/common/errors';
 import { validateLustreConfiguration } from '../../lib/storage/fsx-rules';
 import { EFS_ELASTIC, LUSTRE, LUSTRE_OFFERINGS, LustreOffering, S3_DIRECT, StorageCatalog } from '../../lib/storage/storage-catalog';
 import {
@@ -392,7 +393,12 @@ describe('recommendStorage: bad demand', () => {
     expect(() => recommendStorage({ ...ok, datasetGiB: undefined as unknown as number })).toThrow(
       'datasetGiB must be a positive finite number, got undefined');
     expect(() => recommendStorage({ ...ok, gpuCount: '8' as unknown as number })).toThrow(
-      'gpuCount must be a positive integer, got "8"');
+      "gpuCount must be a positive integer, got '8'");
+  });
+
+  test('fails with the library\'s one error type', () => {
+    expect(() => recommendStorage({ ...ok, gpuCount: 0 })).toThrow(MlAtScaleError);
+    expect(() => sizeLustre(100, 100, { deploymentTypes: [] })).toThrow(MlAtScaleError);
   });
 });
 

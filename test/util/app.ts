@@ -9,10 +9,16 @@ const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk
   context: Record<string, unknown>;
 };
 
-/** The feature flags of cdk.json, so that tests synthesize what `cdk synth` does. */
-export const FEATURE_FLAGS: Record<string, unknown> = Object.fromEntries(
-  Object.entries(cdkJson.context).filter(([key]) => key.startsWith('@aws-cdk')),
-);
+/**
+ * The feature flags of cdk.json, so that tests synthesize what `cdk synth` does, with one exception:
+ * annotations stay out of the validation report, which every synth of a stack with a warning would
+ * otherwise print to the console. The flag changes reporting only, not templates; tests read warnings
+ * from the construct tree (`Annotations.fromStack`, test/util/annotations.ts).
+ */
+export const FEATURE_FLAGS: Record<string, unknown> = {
+  ...Object.fromEntries(Object.entries(cdkJson.context).filter(([key]) => key.startsWith('@aws-cdk'))),
+  '@aws-cdk/core:annotationsInValidationReport': false,
+};
 
 /** The `ml-at-scale` block of cdk.json. */
 export const CDK_JSON_CONFIG = cdkJson.context['ml-at-scale'];
