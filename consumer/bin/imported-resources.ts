@@ -40,7 +40,7 @@ const cluster = new TrainingCluster(stack, 'Cluster', {
   vpc,
   gpuInstanceTypes: [new ec2.InstanceType('p4d.24xlarge')],
 });
-lake.grantRead(cluster.jobRole, DataLakeZone.CURATED, 'vision/shards');
-lake.grantReadWrite(cluster.jobRole, DataLakeZone.ARTIFACTS, 'vision/checkpoints');
+lake.grantRead(cluster, DataLakeZone.CURATED, 'vision/shards');
+lake.grantReadWrite(cluster, DataLakeZone.ARTIFACTS, 'vision/checkpoints');
 
 app.synth();

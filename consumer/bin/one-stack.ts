@@ -11,7 +11,6 @@ import {
   LustreCache,
   MlVpc,
   TrainingCluster,
-  TrainingJobType,
   TrainingPipeline,
 } from 'cdk-ml-at-scale';
 import { teamApp } from '../lib/synth.js';
@@ -32,11 +31,12 @@ const cluster = new TrainingCluster(stack, 'Cluster', {
   vpc: network.vpc,
   gpuInstanceTypes: [new ec2.InstanceType('p5.48xlarge')],
   gpuMaxVcpus: 192,
-  lustreFileSystem: cache.fileSystem,
-  lustreMountName: cache.fileSystem.mountName,
+  // The cluster mounts the cache and opens the Lustre ports both ways itself.
+  lustre: cache,
 });
-lake.grantRead(cluster.jobRole, DataLakeZone.CURATED, 'speech/shards');
-lake.grantReadWrite(cluster.jobRole, DataLakeZone.ARTIFACTS, 'speech/checkpoints');
+// The cluster is grantable (its job role): one way to grant lake access.
+lake.grantRead(cluster, DataLakeZone.CURATED, 'speech/shards');
+lake.grantReadWrite(cluster, DataLakeZone.ARTIFACTS, 'speech/checkpoints');
 
 const sharder = new DatasetSharder(stack, 'Sharder', {
   vpc: network.vpc,
@@ -45,14 +45,7 @@ const sharder = new DatasetSharder(stack, 'Sharder', {
   destinationBucket: lake.bucket(DataLakeZone.CURATED),
   destinationPrefix: 'speech/shards/',
 });
-new TrainingPipeline(stack, 'Pipeline', {
-  sharder,
-  preprocessJobQueue: cluster.cpuQueue,
-  preprocessJobDefinition: cluster.preprocessJobDefinition,
-  trainingJobQueue: cluster.gpuQueue,
-  trainingJobDefinition: cluster.trainingJobDefinition,
-  trainingJobType: TrainingJobType.SINGLE_NODE,
-  maxGpus: 8,
-});
+// The job type, the GPU ceiling and the need for a share identifier come from the cluster.
+new TrainingPipeline(stack, 'Pipeline', { sharder, cluster });
 
 app.synth();

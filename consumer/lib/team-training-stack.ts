@@ -24,7 +24,7 @@ export class TeamTrainingStack extends Stack {
       vpc: network.vpc,
       gpuInstanceTypes: props.gpuInstanceTypes.map((t) => new ec2.InstanceType(t)),
     });
-    props.lake.grantRead(this.cluster.jobRole, DataLakeZone.CURATED, `${props.prefix}/datasets`);
-    props.lake.grantReadWrite(this.cluster.jobRole, DataLakeZone.ARTIFACTS, `${props.prefix}/checkpoints`);
+    props.lake.grantRead(this.cluster, DataLakeZone.CURATED, `${props.prefix}/datasets`);
+    props.lake.grantReadWrite(this.cluster, DataLakeZone.ARTIFACTS, `${props.prefix}/checkpoints`);
   }
 }

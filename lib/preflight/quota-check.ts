@@ -131,7 +131,7 @@ export async function checkQuotas(needs: QuotaNeeds, options: QuotaCheckOptions 
   const lambdaNeeds = needs.needs.filter((n) => n.appliedValueSource !== AppliedValueSource.SERVICE_QUOTAS);
 
   if (sqNeeds.length) {
-    const sq = await import('@aws-sdk/client-service-quotas');
+    const sq = await sdkClient(() => import('@aws-sdk/client-service-quotas'), '@aws-sdk/client-service-quotas');
     const client = new sq.ServiceQuotasClient(clientConfig);
     try {
       for (const service of [...new Set(sqNeeds.map((n) => n.serviceCode))]) {
@@ -179,7 +179,7 @@ export async function checkQuotas(needs: QuotaNeeds, options: QuotaCheckOptions 
 
   if (lambdaNeeds.length) {
     await attempt(async () => {
-      const lambda = await import('@aws-sdk/client-lambda');
+      const lambda = await sdkClient(() => import('@aws-sdk/client-lambda'), '@aws-sdk/client-lambda');
       const client = new lambda.LambdaClient(clientConfig);
       try {
         const settings = await client.send(new lambda.GetAccountSettingsCommand({})).catch((err: unknown) => {
@@ -269,4 +269,21 @@ function explain(err: unknown, call: string): ReadError {
     return new ReadError(`Could not reach AWS for ${call} (${code || name}: ${message}). Check the network or proxy.`, true);
   }
   return new ReadError(`${call} failed (${name}: ${message}).`, false);
+}
+
+/**
+ * Loads an AWS SDK client that the check needs. They are optional peer dependencies of the package, so
+ * that a team that only synthesizes installs no SDK; a missing one gets an error that says what to install.
+ */
+async function sdkClient<T>(load: () => Promise<T>, name: string): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'MODULE_NOT_FOUND' || /Cannot find module/.test(String(err))) {
+      throw new Error(
+        `The quota check needs ${name} (an optional peer dependency): npm install @aws-sdk/client-service-quotas @aws-sdk/client-lambda`,
+      );
+    }
+    throw err;
+  }
 }
