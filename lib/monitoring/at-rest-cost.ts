@@ -1,5 +1,4 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import { readCloudAssembly } from '../preflight/quota-needs';
 import { CatalogSource, LUSTRE_OFFERINGS } from '../storage/storage-catalog';
 import { AT_REST_PRICES, AtRestPrice, HOURS_PER_MONTH, NOTEBOOK_INSTANCE_HOUR_USD, NOTEBOOK_INSTANCE_SOURCE } from './cost-catalog';
 
@@ -206,23 +205,7 @@ export function atRestCost(stacks: StackTemplate[]): AtRestCostReport {
 
 /** Reads the stacks of a synthesized cloud assembly (`cdk.out`), nested assemblies (stages) included. */
 export function readAssemblyTemplates(assemblyDir: string): StackTemplate[] {
-  const manifestPath = path.join(assemblyDir, 'manifest.json');
-  if (!fs.existsSync(manifestPath)) {
-    throw new Error(`No cloud assembly at ${assemblyDir} (no manifest.json): synthesize the app first (npx cdk synth).`);
-  }
-  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as {
-    artifacts?: Record<string, { type: string; properties?: { templateFile?: string; stackName?: string; directoryName?: string } }>;
-  };
-  const stacks: StackTemplate[] = [];
-  for (const [id, artifact] of Object.entries(manifest.artifacts ?? {})) {
-    if (artifact.type === 'aws:cloudformation:stack' && artifact.properties?.templateFile) {
-      const template = JSON.parse(fs.readFileSync(path.join(assemblyDir, artifact.properties.templateFile), 'utf8'));
-      stacks.push({ stackName: artifact.properties.stackName ?? id, template });
-    } else if (artifact.type === 'cdk:cloud-assembly' && artifact.properties?.directoryName) {
-      stacks.push(...readAssemblyTemplates(path.join(assemblyDir, artifact.properties.directoryName)));
-    }
-  }
-  return stacks;
+  return readCloudAssembly(assemblyDir).map((s) => ({ stackName: s.stackName, template: s.template }));
 }
 
 /** The report as a Markdown table, with the total and what is not in it. */

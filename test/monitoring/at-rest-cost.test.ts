@@ -147,7 +147,7 @@ describe('readAssemblyTemplates', () => {
   });
 
   test('fails clearly when the folder holds no assembly', () => {
-    expect(() => readAssemblyTemplates(os.tmpdir())).toThrow(/No cloud assembly at .* synthesize the app first/);
+    expect(() => readAssemblyTemplates(os.tmpdir())).toThrow(/No cloud assembly in .* run `npx cdk synth` first/);
   });
 });
 
