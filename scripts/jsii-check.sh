@@ -19,7 +19,8 @@ const out = {
   author: { name: "cdk-ml-at-scale maintainers", organization: false },
   repository: { type: "git", url: "https://example.invalid/cdk-ml-at-scale.git" },
   main: "lib/index.js", types: "lib/index.d.ts",
-  peerDependencies: pkg.peerDependencies,
+  // The construct peers only: the optional SDK peers of preflight are not jsii modules, and its quota check is TypeScript tooling.
+  peerDependencies: { "aws-cdk-lib": pkg.peerDependencies["aws-cdk-lib"], constructs: pkg.peerDependencies.constructs },
   devDependencies: { "aws-cdk-lib": pkg.devDependencies["aws-cdk-lib"], constructs: pkg.devDependencies.constructs },
   jsii: { outdir: "dist", targets: {}, tsc: { outDir: "lib", rootDir: "lib" }, excludeTypescript: ["lib/**/runtime/**"] },
 };
