@@ -542,14 +542,7 @@ export class LustreCache extends Construct implements ILustreCache {
    * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/fs-metrics.html
    */
   public metricExportBacklogAge(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/FSx',
-      metricName: 'AgeOfOldestQueuedMessage',
-      dimensionsMap: { FileSystemId: this.fileSystem.fileSystemId, Publisher: 'AutoExport' },
-      statistic: cloudwatch.Stats.MAXIMUM,
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return this.fsxMetric('AgeOfOldestQueuedMessage', cloudwatch.Stats.MAXIMUM, props, { Publisher: 'AutoExport' });
   }
 
   /**
@@ -557,26 +550,12 @@ export class LustreCache extends Construct implements ILustreCache {
    * `AWS/FSx` `FreeDataStorageCapacity`.
    */
   public metricFreeCapacityBytes(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/FSx',
-      metricName: 'FreeDataStorageCapacity',
-      dimensionsMap: { FileSystemId: this.fileSystem.fileSystemId },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return this.fsxMetric('FreeDataStorageCapacity', cloudwatch.Stats.SUM, props);
   }
 
   /** Bytes read by clients, Sum per 5 minutes. `AWS/FSx` `DataReadBytes`. */
   public metricDataReadBytes(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/FSx',
-      metricName: 'DataReadBytes',
-      dimensionsMap: { FileSystemId: this.fileSystem.fileSystemId },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return this.fsxMetric('DataReadBytes', cloudwatch.Stats.SUM, props);
   }
 
   /**
@@ -585,11 +564,16 @@ export class LustreCache extends Construct implements ILustreCache {
    * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/fs-metrics.html
    */
   public metricMetadataOperations(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.fsxMetric('MetadataOperations', cloudwatch.Stats.SUM, props);
+  }
+
+  /** An `AWS/FSx` metric of this file system, per 5 minutes. */
+  private fsxMetric(metricName: string, statistic: string, props: cloudwatch.MetricOptions, dimensions: Record<string, string> = {}): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: 'AWS/FSx',
-      metricName: 'MetadataOperations',
-      dimensionsMap: { FileSystemId: this.fileSystem.fileSystemId },
-      statistic: cloudwatch.Stats.SUM,
+      metricName,
+      dimensionsMap: { FileSystemId: this.fileSystem.fileSystemId, ...dimensions },
+      statistic,
       period: Duration.minutes(5),
       ...props,
     });

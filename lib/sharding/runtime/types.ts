@@ -286,25 +286,6 @@ export interface TarJobDescription {
   readonly tasks: readonly TarTaskSummary[];
 }
 
-/** The sidecar of a tar shard. */
-export interface TarShardSidecar {
-  readonly v: 1;
-  readonly runId: string;
-  readonly index: number;
-  readonly key: string;
-  /** Bytes of the tar shard. */
-  readonly bytes: number;
-  /** Members (objects) in the shard. */
-  readonly records: number;
-  /** Samples (distinct WebDataset keys) in the shard. */
-  readonly samples: number;
-  readonly sha256: string;
-  /** Bytes of the source objects packed. */
-  readonly sourceBytes: number;
-  readonly firstKey: string;
-  readonly lastKey: string;
-}
-
 /** A tar shard as listed in the manifest. */
 export interface TarManifestShard {
   readonly key: string;
@@ -319,6 +300,13 @@ export interface TarManifestShard {
   /** First and last source key packed, in key order: the shards tile the listing in this order. */
   readonly firstKey: string;
   readonly lastKey: string;
+}
+
+/** The sidecar of a tar shard: its manifest entry, and which run and index it belongs to. */
+export interface TarShardSidecar extends TarManifestShard {
+  readonly v: 1;
+  readonly runId: string;
+  readonly index: number;
 }
 
 /** The manifest of a tar run (the commit point, as for the record formats). */
