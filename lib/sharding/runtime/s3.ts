@@ -42,12 +42,18 @@ export function s3ClientConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3C
   return config;
 }
 
-let cachedClient: S3Client | undefined;
+let cached: { readonly key: string; readonly client: S3Client } | undefined;
 
-/** One client per Lambda container: it keeps its connections alive across invocations. */
+/**
+ * One client per Lambda container: it keeps its connections alive across invocations. A container's
+ * environment never changes; a process that changes it (a test that starts another local S3 server) gets
+ * a new client for the new configuration rather than one pointed at the old endpoint.
+ */
 export function sharedS3Client(): S3Client {
-  cachedClient ??= new S3Client(s3ClientConfigFromEnv());
-  return cachedClient;
+  const config = s3ClientConfigFromEnv();
+  const key = JSON.stringify(config);
+  if (cached?.key !== key) cached = { key, client: new S3Client(config) };
+  return cached.client;
 }
 
 /** Thrown when a source object no longer matches the ETag (or version) pinned at plan time. */

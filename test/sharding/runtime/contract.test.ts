@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { handler as finalizeHandler } from '../../../lib/sharding/runtime/finalize';
 import { planShards } from '../../../lib/sharding/runtime/core/plan';
 import { handler as planHandler } from '../../../lib/sharding/runtime/plan';
-import { getJson, s3ClientConfigFromEnv } from '../../../lib/sharding/runtime/s3';
+import { getJson, s3ClientConfigFromEnv, sharedS3Client } from '../../../lib/sharding/runtime/s3';
 import { handler as shardHandler } from '../../../lib/sharding/runtime/shard';
 import { PlanEvent, ShardTask } from '../../../lib/sharding/runtime/types';
 import { LocalS3, startLocalS3 } from '../../util/s3-server';
@@ -166,6 +166,20 @@ describe('client settings from the environment', () => {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
+  });
+
+  test('one shared client per configuration: the same environment reuses it, another endpoint gets its own', () => {
+    const saved = process.env.S3_ENDPOINT;
+    try {
+      process.env.S3_ENDPOINT = 'http://127.0.0.1:1';
+      const first = sharedS3Client();
+      expect(sharedS3Client()).toBe(first);
+      process.env.S3_ENDPOINT = 'http://127.0.0.1:2';
+      expect(sharedS3Client()).not.toBe(first);
+    } finally {
+      if (saved === undefined) delete process.env.S3_ENDPOINT;
+      else process.env.S3_ENDPOINT = saved;
+    }
   });
 
   test('fails when S3_MAX_ATTEMPTS is not a positive integer', () => {
