@@ -8,6 +8,7 @@ import { build } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeThirdPartyLicenses } from './third-party-licenses.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -29,6 +30,9 @@ export async function bundleRuntimes({ quiet = false } = {}) {
         format: 'cjs',
         minify: true,
         sourcemap: true,
+        // File and line numbers are enough for stack traces (--enable-source-maps); the sources' text
+        // (mostly the AWS SDK) would more than double the maps the package and each Lambda asset carry.
+        sourcesContent: false,
         // Source paths in the map relative to the package, not to this machine.
         sourceRoot: '',
         // The tested SDK version ships in the bundle, not the one in the Lambda runtime.
@@ -39,6 +43,8 @@ export async function bundleRuntimes({ quiet = false } = {}) {
       writeFileSync(join(outdir, 'SOURCE'), `${entry}\n`);
     }),
   );
+  // The bundles contain third-party code: its licenses travel with them (assets/runtime/THIRD_PARTY_LICENSES).
+  writeThirdPartyLicenses(join(root, 'assets', 'runtime'));
   if (!quiet) console.log(`bundled ${entries.length} runtimes into assets/runtime/ in ${Date.now() - started} ms`);
 }
 
