@@ -11,19 +11,22 @@
 // unchanged tree costs a few hundred stat calls instead of about a second of bundling.
 import { build, version as esbuildVersion } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NOTICE_FILE, writeThirdPartyLicenses } from './third-party-licenses.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const stampModule = require.resolve('./runtime-stamp.cjs');
 const { inputStamp: stampOf, isFresh: freshIn } = require(stampModule);
-// This script, the stamp's own code and esbuild's version: a change to any of them rebuilds every bundle.
+// This script, the stamp's and the license list's code and esbuild's version: a change to any of them
+// rebuilds every bundle (and so the license list).
 const SELF = createHash('sha256')
   .update(readFileSync(fileURLToPath(import.meta.url)))
   .update(readFileSync(stampModule))
+  .update(readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'third-party-licenses.mjs')))
   .update(esbuildVersion)
   .digest('hex');
 const inputStamp = (inputs) => stampOf(inputs, root, SELF);
@@ -50,6 +53,9 @@ export async function bundleRuntimes({ quiet = false, force = false } = {}) {
         format: 'cjs',
         minify: true,
         sourcemap: true,
+        // File and line numbers are enough for stack traces (--enable-source-maps); the sources' text
+        // (mostly the AWS SDK) would more than double the maps the package and each Lambda asset carry.
+        sourcesContent: false,
         // Source paths in the map relative to the package, not to this machine.
         sourceRoot: '',
         // The tested SDK version ships in the bundle, not the one in the Lambda runtime.
@@ -63,6 +69,9 @@ export async function bundleRuntimes({ quiet = false, force = false } = {}) {
       built.push(name);
     }),
   );
+  // The bundles contain third-party code: its licenses travel with them (assets/runtime/THIRD_PARTY_LICENSES),
+  // rewritten whenever a bundle changed or the list is missing.
+  if (built.length > 0 || !existsSync(join(root, 'assets', 'runtime', NOTICE_FILE))) writeThirdPartyLicenses(join(root, 'assets', 'runtime'));
   if (!quiet) {
     console.log(`bundled ${built.length} of ${entries.length} runtimes into assets/runtime/ in ${Date.now() - started} ms` + (built.length < entries.length ? ' (the others were up to date)' : ''));
   }
