@@ -29,7 +29,7 @@ const ALWAYS = ['package.json', 'README.md', 'LICENSE', 'NOTICE', 'CHANGELOG.md'
 
 /** Paths that must never ship, with the reason a reviewer reads when one does. */
 const FORBIDDEN: ReadonlyArray<[RegExp, string]> = [
-  [/^(lib|bin|scripts|test|consumer|bench|docs|\.ci)\//, 'sources, tests or tools of the repository'],
+  [/^(lib|bin|scripts|test|consumer|bench|\.ci)\//, 'sources, tests or tools of the repository'],
   [/^(cdk\.out|coverage|node_modules|\.cdk\.staging)\//, 'build output'],
   [/^dist\/(?!lib\/)/, 'compiled code outside dist/lib (the reference app, tests or tools)'],
   [/(^|\/)(__tests__|__snapshots__)\/|\.(test|spec)\.[cm]?[jt]s$|(^|\/)test_[^/]*\.py$|(^|\/)conftest\.py$/, 'a test'],
