@@ -159,7 +159,11 @@ export class SparkApplication extends Construct implements ec2.IConnectable, iam
     });
   }
 
-  /** Lets `grantee` submit and follow jobs on this application, running as its job role. */
+  /**
+   * Lets `grantee` submit and follow jobs on this application, running as its job role.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   public grantStartJobRun(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,

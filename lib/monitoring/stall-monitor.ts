@@ -419,7 +419,13 @@ export class StallMonitor extends Construct {
     for (const row of rows) this.dashboard.addWidgets(...row);
   }
 
-  /** Jobs of a queue in a state (Maximum per 5 minutes), as the queue-metrics function publishes them. */
+  /**
+   * Jobs of a queue in a state (Maximum per 5 minutes), as the queue-metrics function publishes them.
+   *
+   * @param jobQueueName the name of the AWS Batch job queue
+   * @param state the job state, as AWS Batch names it: `SUBMITTED`, `PENDING`, `RUNNABLE`, `STARTING` or `RUNNING`
+   * @param props options that override the metric's period, statistic, label or unit
+   */
   public metricJobs(jobQueueName: string, state: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.queueMetricsNamespace,
@@ -431,7 +437,12 @@ export class StallMonitor extends Construct {
     });
   }
 
-  /** Seconds since the oldest RUNNABLE job of a queue was submitted (Maximum per 5 minutes). */
+  /**
+   * Seconds since the oldest RUNNABLE job of a queue was submitted (Maximum per 5 minutes).
+   *
+   * @param jobQueueName the name of the AWS Batch job queue
+   * @param props options that override the metric's period, statistic, label or unit
+   */
   public metricOldestRunnableAge(jobQueueName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.queueMetricsNamespace,

@@ -221,7 +221,11 @@ export class ResearchStudio extends Construct implements iam.IGrantable, ec2.ICo
     );
   }
 
-  /** Grants a principal (a user's console role) opening this domain's Studio as one of its user profiles. */
+  /**
+   * Grants a principal (a user's console role) opening this domain's Studio as one of its user profiles.
+   *
+   * @param grantee the principal that opens Studio, typically a user's console role
+   */
   public grantOpen(grantee: iam.IGrantable): iam.Grant {
     const profiles = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'user-profile', resourceName: `${this.domainId}/*` });
     const grant = iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:CreatePresignedDomainUrl'], resourceArns: [profiles] });

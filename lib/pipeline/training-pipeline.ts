@@ -282,7 +282,11 @@ export class TrainingPipeline extends Construct {
     }
   }
 
-  /** Lets `grantee` start runs of the pipeline. */
+  /**
+   * Lets `grantee` start runs of the pipeline.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   public grantStartExecution(grantee: iam.IGrantable): iam.Grant {
     return this.stateMachine.grantStartExecution(grantee);
   }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The jsii build: compiles lib/ with jsii into dist-jsii/ (git-ignored) and writes the jsii assembly
+# dist-jsii/.jsii, which the API reference (docs/API.md, scripts/api-docs.sh) and the Python binding
+# (scripts/python-binding.sh) are made from. It proves that the public API stays within jsii's rules
+# (no unions or generics in props, structs as readonly interfaces, no `any`), and then that every
+# public type, property, method, parameter and enum member has a doc comment and every optional
+# property a `@default` (scripts/check-api-docs.ts): a gap fails the build.
+# The project's own build stays plain tsc; the jsii settings (targets) are the `jsii` key of package.json.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="$root/dist-jsii"
+rm -rf "$out"
+mkdir -p "$out"
+cp -r "$root/lib" "$root/README.md" "$out/"
+[ ! -f "$root/LICENSE" ] || cp "$root/LICENSE" "$out/"
+# The assets the constructs load at synth (pre-bundled handlers, Glue scripts, notebooks, edge
+# components), so that the package jsii-pacmak embeds in the Python binding synthesizes.
+mkdir "$out/assets"
+for dir in runtime glue notebooks notebook-lifecycle edge; do
+  [ ! -d "$root/assets/$dir" ] || cp -r "$root/assets/$dir" "$out/assets/"
+done
+# MlAtScaleError extends Error, which jsii cannot model (aws-cdk-lib keeps its own ValidationError out of
+# its jsii API for the same reason); other languages receive it as their host exception.
+echo "export {}; // MlAtScaleError is TypeScript-only (see scripts/jsii-build.sh)" > "$out/lib/common/index.ts"
+mkdir "$out/node_modules"
+for dep in aws-cdk-lib constructs @aws-sdk @smithy @types; do ln -s "$root/node_modules/$dep" "$out/node_modules/$dep"; done
+node -e '
+const pkg = require(process.argv[1] + "/package.json");
+const out = {
+  name: pkg.name, version: pkg.version, description: pkg.description, license: pkg.license,
+  author: pkg.author ?? { name: "cdk-ml-at-scale maintainers", organization: false },
+  repository: pkg.repository ?? { type: "git", url: "https://example.invalid/cdk-ml-at-scale.git" },
+  main: "lib/index.js", types: "lib/index.d.ts",
+  files: ["lib/**/*.js", "lib/**/*.d.ts", "!lib/**/runtime/**", ".jsii", "assets/**", "README.md", "LICENSE"],
+  // The construct peers only: the optional SDK peers of preflight are not jsii modules, and its quota check is TypeScript tooling.
+  peerDependencies: { "aws-cdk-lib": pkg.peerDependencies["aws-cdk-lib"], constructs: pkg.peerDependencies.constructs },
+  devDependencies: { "aws-cdk-lib": pkg.devDependencies["aws-cdk-lib"], constructs: pkg.devDependencies.constructs },
+  jsii: { ...pkg.jsii, outdir: "dist", tsc: { outDir: "lib", rootDir: "lib" }, excludeTypescript: ["lib/**/runtime/**"] },
+};
+require("fs").writeFileSync(process.argv[2] + "/package.json", JSON.stringify(out, null, 2));
+' "$root" "$out"
+cd "$out"
+start=$SECONDS
+"$root/node_modules/.bin/jsii" --fail-on-warnings 2>&1 | grep -v '^!!' || { echo "jsii build failed"; exit 1; }
+echo "jsii assembly: dist-jsii/.jsii ($((SECONDS - start)) s)"
+"$root/node_modules/.bin/tsx" "$root/scripts/check-api-docs.ts" "$out/.jsii"
