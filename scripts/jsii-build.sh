@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The jsii build: compiles lib/ with jsii into dist-jsii/ (git-ignored) and writes the jsii assembly
-# dist-jsii/.jsii, which the API reference (docs/API.md, scripts/api-docs.sh) and the Python binding
-# (scripts/python-binding.sh) are made from. It proves that the public API stays within jsii's rules
-# (no unions or generics in props, structs as readonly interfaces, no `any`), and then that every
+# dist-jsii/.jsii, which the API reference (docs/API.md, scripts/api-docs.sh) is made from. It proves
+# that the public API stays within jsii's rules (no unions or generics in props, structs as readonly interfaces, no `any`), and then that every
 # public type, property, method, parameter and enum member has a doc comment and every optional
 # property a `@default` (scripts/check-api-docs.ts): a gap fails the build.
 # The project's own build stays plain tsc; the jsii settings (targets) are the `jsii` key of package.json.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/dist-jsii"
+# What the assembly is built from; scripts/api-docs.sh and scripts/python-binding.sh rebuild when it changed.
+source_hash() {
+  (cd "$root" && find lib README.md package.json scripts/jsii-build.sh -type f -not -name '*.pyc' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+if [ "${1:-}" = "--source-hash" ]; then source_hash; exit 0; fi
 rm -rf "$out"
 mkdir -p "$out"
 cp -r "$root/lib" "$root/README.md" "$out/"
@@ -44,3 +48,4 @@ start=$SECONDS
 "$root/node_modules/.bin/jsii" --fail-on-warnings 2>&1 | grep -v '^!!' || { echo "jsii build failed"; exit 1; }
 echo "jsii assembly: dist-jsii/.jsii ($((SECONDS - start)) s)"
 "$root/node_modules/.bin/tsx" "$root/scripts/check-api-docs.ts" "$out/.jsii"
+source_hash > "$out/.source-hash"
