@@ -31,7 +31,9 @@ for dep in aws-cdk-lib constructs @aws-sdk @smithy @types; do ln -s "$root/node_
 node -e '
 const pkg = require(process.argv[1] + "/package.json");
 const out = {
-  name: pkg.name, version: pkg.version, description: pkg.description, license: pkg.license,
+  // jsii-pacmak writes the description into a JSON string inside a Python """...""" literal of setup.py,
+  // where \" turns into a bare quote and the JSON breaks: the binding gets typographic quotes instead.
+  name: pkg.name, version: pkg.version, description: pkg.description.replace(/"([^"]*)"/g, "\u201c$1\u201d"), license: pkg.license,
   author: pkg.author ?? { name: "cdk-ml-at-scale maintainers", organization: false },
   repository: pkg.repository ?? { type: "git", url: "https://example.invalid/cdk-ml-at-scale.git" },
   main: "lib/index.js", types: "lib/index.d.ts",
