@@ -1,6 +1,6 @@
 /**
  * Fails the jsii build when the public API has a gap in its doc comments: every type, property,
- * method, method parameter and enum member of the jsii assembly needs a summary (the first sentence
+ * method, method and constructor parameter and enum member of the jsii assembly needs a summary (the first sentence
  * of its doc comment), and every optional property of a struct (an `XxxProps`, an option bag) a
  * `@default`. The API reference (docs/API.md) is generated from these
  * comments, so a gap here is a gap there.
@@ -63,6 +63,7 @@ export function findDocGaps(assembly: AssemblyDocs): string[] {
   };
   for (const type of Object.values(assembly.types ?? {})) {
     if (!hasSummary(type.docs)) gaps.push(`${type.fqn}: no summary`);
+    parameters(`${type.fqn}.constructor`, type.initializer?.parameters);
     for (const property of type.properties ?? []) {
       const where = `${type.fqn}.${property.name}`;
       if (!hasSummary(property.docs)) gaps.push(`${where}: no summary`);

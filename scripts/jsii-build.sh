@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The jsii build: compiles lib/ with jsii into dist-jsii/ (git-ignored) and writes the jsii assembly
-# dist-jsii/.jsii, which the API reference (docs/API.md, scripts/api-docs.sh) is made from. It proves
-# that the public API stays within jsii's rules (no unions or generics in props, structs as readonly interfaces, no `any`), and then that every
-# public type, property, method, parameter and enum member has a doc comment and every optional
-# property a `@default` (scripts/check-api-docs.ts): a gap fails the build.
+# dist-jsii/.jsii, which the API reference (docs/API.md, scripts/api-docs.sh) and the Python binding
+# (scripts/python-binding.sh) are made from. It proves that the public API stays within jsii's rules
+# (no unions or generics in props, structs as readonly interfaces, no `any`), and then that every
+# public type, property, method, method or constructor parameter and enum member has a doc comment
+# and every optional struct property a `@default` (scripts/check-api-docs.ts): a gap fails the build.
 # The project's own build stays plain tsc; the jsii settings (targets) are the `jsii` key of package.json.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

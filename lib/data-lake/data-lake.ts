@@ -349,6 +349,13 @@ export class DataLake extends DataLakeBase {
   /** The bucket that receives the zones' server access logs (SSE-S3: log delivery cannot use SSE-KMS). */
   public readonly accessLogsBucket: s3.Bucket;
 
+  /**
+   * Defines a `DataLake` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `DataLakeProps`
+   */
   constructor(scope: Construct, id: string, props: DataLakeProps = {}) {
     super(scope, id);
     // Log delivery through a bucket policy, not ACLs (which BUCKET_OWNER_ENFORCED disables), even

@@ -298,6 +298,13 @@ export class EdgeDeployment extends Construct implements IEdgeDeployment {
   /** The recipe hash of each version, as recorded in the lock file. */
   public readonly recipeHashes: { [version: string]: string };
 
+  /**
+   * Defines a `EdgeDeployment` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `EdgeDeploymentProps`
+   */
   constructor(scope: Construct, id: string, props: EdgeDeploymentProps) {
     super(scope, id);
     const stack = Stack.of(this);

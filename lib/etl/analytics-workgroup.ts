@@ -177,6 +177,13 @@ export class AnalyticsWorkgroup extends Construct implements IAnalyticsWorkgroup
   private readonly resultsPrefix: string;
   private readonly dataLocations: DataLakeLocation[];
 
+  /**
+   * Defines a `AnalyticsWorkgroup` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `AnalyticsWorkgroupProps`
+   */
   constructor(scope: Construct, id: string, props: AnalyticsWorkgroupProps) {
     super(scope, id);
     this.props = props;

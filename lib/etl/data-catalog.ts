@@ -241,6 +241,13 @@ export class LakeCrawler extends Construct {
   /** The name of the crawler. */
   public readonly crawlerName: string;
 
+  /**
+   * Defines a `LakeCrawler` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `LakeCrawlerProps`
+   */
   constructor(scope: Construct, id: string, props: LakeCrawlerProps) {
     super(scope, id);
     const { catalog, dataLake: lake, ...options } = props;
@@ -344,6 +351,13 @@ export class DataCatalog extends DataCatalogBase {
   /** The crawlers added so far. */
   public readonly crawlers: LakeCrawler[] = [];
 
+  /**
+   * Defines a `DataCatalog` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `DataCatalogProps`
+   */
   constructor(scope: Construct, id: string, props: DataCatalogProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;

@@ -218,6 +218,13 @@ export class SparkEtlJob extends Construct implements ISparkEtlJob, iam.IGrantab
   /** The S3 URI of the Spark UI event logs. */
   public readonly sparkUiLogsPath: string;
 
+  /**
+   * Defines a `SparkEtlJob` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `SparkEtlJobProps`
+   */
   constructor(scope: Construct, id: string, props: SparkEtlJobProps) {
     super(scope, id);
     const stack = Stack.of(this);

@@ -123,6 +123,13 @@ export class StallMonitor extends Construct {
   /** The namespace of the queue metrics. */
   public readonly queueMetricsNamespace: string;
 
+  /**
+   * Defines a `StallMonitor` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `StallMonitorProps`
+   */
   constructor(scope: Construct, id: string, props: StallMonitorProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;

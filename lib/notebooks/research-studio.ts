@@ -89,6 +89,13 @@ export class ResearchStudio extends Construct implements iam.IGrantable, ec2.ICo
   public readonly grantPrincipal: iam.IPrincipal;
   public readonly connections: ec2.Connections;
 
+  /**
+   * Defines a `ResearchStudio` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `ResearchStudioProps`
+   */
   constructor(scope: Construct, id: string, props: ResearchStudioProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;

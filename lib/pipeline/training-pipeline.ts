@@ -163,6 +163,13 @@ export class TrainingPipeline extends Construct {
   private readonly trainingJobQueue: batch.IJobQueue;
   private readonly trainingJobDefinition: batch.IJobDefinition;
 
+  /**
+   * Defines a `TrainingPipeline` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `TrainingPipelineProps`
+   */
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
     super(scope, id);
     this.props = props;

@@ -260,6 +260,13 @@ export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IC
   /** How long the objects of an abandoned run are kept, when the lifecycle rule could be added (undefined for an imported bucket). */
   public readonly abandonedRunExpiration?: Duration;
 
+  /**
+   * Defines a `DatasetSharder` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `DatasetSharderProps`
+   */
   constructor(scope: Construct, id: string, props: DatasetSharderProps) {
     super(scope, id);
     const shardMiB = props.targetShardSizeMiB ?? 64;

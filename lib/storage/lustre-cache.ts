@@ -335,6 +335,13 @@ export class LustreCache extends Construct implements ILustreCache {
   /** The automatic-export backlog alarm; undefined when no association exports changes. */
   public readonly exportBacklogAlarm?: cloudwatch.Alarm;
 
+  /**
+   * Defines a `LustreCache` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `LustreCacheProps`
+   */
   constructor(scope: Construct, id: string, props: LustreCacheProps) {
     super(scope, id);
     const deploymentType = props.deploymentType ?? fsx.LustreDeploymentType.PERSISTENT_2;

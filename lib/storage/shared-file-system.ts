@@ -100,6 +100,13 @@ export class SharedFileSystem extends Construct implements ec2.IConnectable {
   /** The file system's ID. */
   public readonly fileSystemId: string;
 
+  /**
+   * Defines a `SharedFileSystem` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `SharedFileSystemProps`
+   */
   constructor(scope: Construct, id: string, props: SharedFileSystemProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;

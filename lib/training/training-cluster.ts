@@ -554,6 +554,13 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
   /** The CloudWatch namespace in which the hosts' agent publishes GPU, memory and disk metrics. */
   public readonly metricsNamespace: string;
 
+  /**
+   * Defines a `TrainingCluster` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `TrainingClusterProps`
+   */
   constructor(scope: Construct, id: string, props: TrainingClusterProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;

@@ -13,6 +13,7 @@ function completeAssembly(): AssemblyDocs {
         fqn: 'fixture.Widget',
         kind: 'class',
         docs: { summary: 'A widget.' },
+        initializer: { parameters: [{ name: 'scope', docs: { summary: 'the scope to define it in' } }] },
         properties: [
           { name: 'size', docs: { summary: 'Its size.' } },
           // A class's optional property says when it is undefined; it needs no @default.
@@ -49,6 +50,7 @@ function completeAssembly(): AssemblyDocs {
 interface MutableDocs { summary?: string; default?: string }
 interface Documented { docs?: MutableDocs }
 interface MutableType extends Documented {
+  initializer?: { parameters?: Documented[] };
   properties?: Documented[];
   methods?: Array<Documented & { parameters?: Documented[] }>;
   members?: Documented[];
@@ -94,6 +96,11 @@ describe('check-api-docs', () => {
   test('fails when a method parameter has no @param description', () => {
     const gaps = findDocGaps(withChange((t) => { delete t['fixture.Widget'].methods![0].parameters![0].docs; }));
     expect(gaps).toEqual(['fixture.Widget.grantUse(grantee): no @param description']);
+  });
+
+  test('fails when a constructor parameter has no @param description', () => {
+    const gaps = findDocGaps(withChange((t) => { t['fixture.Widget'].initializer!.parameters![0].docs = {}; }));
+    expect(gaps).toEqual(['fixture.Widget.constructor(scope): no @param description']);
   });
 
   test('fails when an enum member has no summary', () => {
