@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'cdk.out/**', 'coverage/**', '**/*.d.ts', 'jest.config.js', 'assets/**', 'bench/.results/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'dist-jsii/**', 'cdk.out/**', 'coverage/**', '**/*.d.ts', 'jest.config.js', 'assets/**', 'bench/.results/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], languageOptions: { globals: globals.node } },

@@ -65,17 +65,24 @@ export interface DataLakeProps {
 export interface IDataLake extends IConstruct {
   /** The key that encrypts the zones (SSE-KMS). */
   readonly encryptionKey: kms.IKey;
-  /** The bucket of a zone. */
+  /**
+   * The bucket of a zone.
+   *
+   * @param zone the zone whose bucket to return
+   */
   bucket(zone: DataLakeZone): s3.IBucket;
   /**
    * The S3 URI of a zone, or of a prefix in it: `s3://<bucket>/<prefix>/`.
    *
+   * @param zone the zone of the lake
    * @param prefix a key prefix such as `datasets/imagenet`; leading and trailing slashes are ignored
    */
   s3Uri(zone: DataLakeZone, prefix?: string): string;
   /**
    * Grants reading and listing the objects under a prefix of a zone, and decrypting them.
    *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   * @param zone the zone of the lake
    * @param prefix a key prefix such as `datasets/imagenet`: not empty, not `/`, no `..` segments.
    *   To grant a whole zone, call `grantReadZone`.
    */
@@ -83,20 +90,39 @@ export interface IDataLake extends IConstruct {
   /**
    * Grants writing and deleting the objects under a prefix of a zone, and encrypting them.
    *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   * @param zone the zone of the lake
    * @param prefix a key prefix such as `checkpoints`. To grant a whole zone, call `grantWriteZone`.
    */
   grantWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix: string): iam.Grant;
   /**
    * Grants reading, listing, writing and deleting the objects under a prefix of a zone.
    *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   * @param zone the zone of the lake
    * @param prefix a key prefix such as `checkpoints`. To grant a whole zone, call `grantReadWriteZone`.
    */
   grantReadWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix: string): iam.Grant;
-  /** Grants reading and listing every object of a zone: a deliberate whole-zone grant. */
+  /**
+   * Grants reading and listing every object of a zone: a deliberate whole-zone grant.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   * @param zone the zone of the lake
+   */
   grantReadZone(grantee: iam.IGrantable, zone: DataLakeZone): iam.Grant;
-  /** Grants writing and deleting every object of a zone: a deliberate whole-zone grant. */
+  /**
+   * Grants writing and deleting every object of a zone: a deliberate whole-zone grant.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   * @param zone the zone of the lake
+   */
   grantWriteZone(grantee: iam.IGrantable, zone: DataLakeZone): iam.Grant;
-  /** Grants reading, listing, writing and deleting every object of a zone: a deliberate whole-zone grant. */
+  /**
+   * Grants reading, listing, writing and deleting every object of a zone: a deliberate whole-zone grant.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   * @param zone the zone of the lake
+   */
   grantReadWriteZone(grantee: iam.IGrantable, zone: DataLakeZone): iam.Grant;
 }
 
@@ -148,31 +174,76 @@ abstract class DataLakeBase extends Construct implements IDataLake {
 
   public abstract bucket(zone: DataLakeZone): s3.IBucket;
 
+  /**
+   * The S3 URI of a zone, or of a prefix in it: `s3://<bucket>/<prefix>/`.
+   *
+   * @param zone the zone of the lake
+   * @param prefix a key prefix such as `datasets/imagenet`; leading and trailing slashes are ignored; the zone's root when omitted
+   */
   public s3Uri(zone: DataLakeZone, prefix?: string): string {
     const p = plainPrefix(this, 'prefix', prefix);
     return `s3://${this.bucket(zone).bucketName}/${p ? `${p}/` : ''}`;
   }
 
+  /**
+   * Grants reading and listing the objects under a prefix of a zone, and decrypting them.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   * @param zone the zone of the lake
+   * @param prefix a key prefix such as `datasets/imagenet`: not empty, not `/`, no `..` segments; to grant a whole zone, call `grantReadZone`
+   */
   public grantRead(grantee: iam.IGrantable, zone: DataLakeZone, prefix: string): iam.Grant {
     return this.grantZone(grantee, zone, this.grantPrefix(zone, prefix, 'grantReadZone'), READ);
   }
 
+  /**
+   * Grants writing and deleting the objects under a prefix of a zone, and encrypting them.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   * @param zone the zone of the lake
+   * @param prefix a key prefix such as `checkpoints`: not empty, not `/`, no `..` segments; to grant a whole zone, call `grantWriteZone`
+   */
   public grantWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix: string): iam.Grant {
     return this.grantZone(grantee, zone, this.grantPrefix(zone, prefix, 'grantWriteZone'), WRITE);
   }
 
+  /**
+   * Grants reading, listing, writing and deleting the objects under a prefix of a zone.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   * @param zone the zone of the lake
+   * @param prefix a key prefix such as `checkpoints`: not empty, not `/`, no `..` segments; to grant a whole zone, call `grantReadWriteZone`
+   */
   public grantReadWrite(grantee: iam.IGrantable, zone: DataLakeZone, prefix: string): iam.Grant {
     return this.grantZone(grantee, zone, this.grantPrefix(zone, prefix, 'grantReadWriteZone'), READ_WRITE);
   }
 
+  /**
+   * Grants reading and listing every object of a zone: a deliberate whole-zone grant.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   * @param zone the zone of the lake
+   */
   public grantReadZone(grantee: iam.IGrantable, zone: DataLakeZone): iam.Grant {
     return this.grantZone(grantee, zone, '', READ);
   }
 
+  /**
+   * Grants writing and deleting every object of a zone: a deliberate whole-zone grant.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   * @param zone the zone of the lake
+   */
   public grantWriteZone(grantee: iam.IGrantable, zone: DataLakeZone): iam.Grant {
     return this.grantZone(grantee, zone, '', WRITE);
   }
 
+  /**
+   * Grants reading, listing, writing and deleting every object of a zone: a deliberate whole-zone grant.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   * @param zone the zone of the lake
+   */
   public grantReadWriteZone(grantee: iam.IGrantable, zone: DataLakeZone): iam.Grant {
     return this.grantZone(grantee, zone, '', READ_WRITE);
   }
@@ -258,6 +329,10 @@ export class DataLake extends DataLakeBase {
   /**
    * Imports an existing lake, so that the library's constructs can read and write it. Nothing is
    * created: the buckets' policies, lifecycle and logging stay as they are.
+   *
+   * @param scope the scope to define the imported construct in
+   * @param id the id of the imported construct, unique in `scope`
+   * @param attrs the existing lake: its three buckets and its key
    */
   public static fromDataLakeAttributes(scope: Construct, id: string, attrs: DataLakeAttributes): IDataLake {
     return new ImportedDataLake(scope, id, attrs);
@@ -274,6 +349,13 @@ export class DataLake extends DataLakeBase {
   /** The bucket that receives the zones' server access logs (SSE-S3: log delivery cannot use SSE-KMS). */
   public readonly accessLogsBucket: s3.Bucket;
 
+  /**
+   * Defines a `DataLake` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `DataLakeProps`
+   */
   constructor(scope: Construct, id: string, props: DataLakeProps = {}) {
     super(scope, id);
     // Log delivery through a bucket policy, not ACLs (which BUCKET_OWNER_ENFORCED disables), even
@@ -361,7 +443,11 @@ export class DataLake extends DataLakeBase {
     }
   }
 
-  /** The bucket of a zone. */
+  /**
+   * The bucket of a zone.
+   *
+   * @param zone the zone whose bucket to return
+   */
   public bucket(zone: DataLakeZone): s3.IBucket {
     switch (zone) {
       case DataLakeZone.RAW:

@@ -250,7 +250,13 @@ class ImportedEdgeDeployment extends Construct implements IEdgeDeployment {
  * @see https://docs.aws.amazon.com/greengrass/v2/developerguide/device-service-role.html
  */
 export class EdgeDeployment extends Construct implements IEdgeDeployment {
-  /** Imports an edge deployment, for an {@link EdgeModelRelease} in another app or stack. */
+  /**
+   * Imports an edge deployment, for an {@link EdgeModelRelease} in another app or stack.
+   *
+   * @param scope the scope to define the imported construct in
+   * @param id the id of the imported construct, unique in `scope`
+   * @param attrs what identifies the existing deployment
+   */
   public static fromEdgeDeploymentAttributes(scope: Construct, id: string, attrs: EdgeDeploymentAttributes): IEdgeDeployment {
     return new ImportedEdgeDeployment(scope, id, attrs);
   }
@@ -292,6 +298,13 @@ export class EdgeDeployment extends Construct implements IEdgeDeployment {
   /** The recipe hash of each version, as recorded in the lock file. */
   public readonly recipeHashes: { [version: string]: string };
 
+  /**
+   * Defines a `EdgeDeployment` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `EdgeDeploymentProps`
+   */
   constructor(scope: Construct, id: string, props: EdgeDeploymentProps) {
     super(scope, id);
     const stack = Stack.of(this);
@@ -440,7 +453,11 @@ export class EdgeDeployment extends Construct implements IEdgeDeployment {
     this.deployment.addResourceDependency(this.componentVersions[this.deployedVersion]);
   }
 
-  /** Lets `grantee` create component versions of this component and revise the thing group's deployment. */
+  /**
+   * Lets `grantee` create component versions of this component and revise the thing group's deployment.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   public grantRelease(grantee: iam.IGrantable): iam.Grant {
     return grantReleaseTo(grantee, this);
   }

@@ -97,6 +97,13 @@ export class EdgeModelRelease extends Construct {
   /** The first version of the automatic line. */
   public readonly baseVersion: string;
 
+  /**
+   * Defines a `EdgeModelRelease` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `EdgeModelReleaseProps`
+   */
   constructor(scope: Construct, id: string, props: EdgeModelReleaseProps) {
     super(scope, id);
     const deployment = props.deployment;

@@ -88,6 +88,13 @@ export class OnPremisesIngest extends Construct {
   /** The ARN of the file share. */
   public readonly fileShareArn: string;
 
+  /**
+   * Defines a `OnPremisesIngest` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `OnPremisesIngestProps`
+   */
   constructor(scope: Construct, id: string, props: OnPremisesIngestProps) {
     super(scope, id);
     const stack = Stack.of(this);

@@ -21,6 +21,8 @@ export interface IAnalyticsWorkgroup extends IConstruct {
    * Grants exactly what running queries in this workgroup needs: Athena on this workgroup only, Glue
    * catalog read on its database, S3 read of the data prefixes and write of the results prefix, and
    * the KMS actions on the lake's key.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
    */
   grantQuery(grantee: iam.IGrantable): iam.Grant;
 }
@@ -141,7 +143,14 @@ export function bucketedParquetCtas(database: string, copy: BucketedParquetCopy,
  * CTAS per `bucketedCopies` entry, and any `namedQueries`.
  */
 export class AnalyticsWorkgroup extends Construct implements IAnalyticsWorkgroup {
-  /** Imports an existing workgroup. Its `grantQuery` grants Athena on the workgroup and catalog read only: the lake locations are the owner's to grant. */
+  /**
+   * Imports an existing workgroup. Its `grantQuery` grants Athena on the workgroup and catalog read only: the lake locations are the owner's to grant.
+   *
+   * @param scope the scope to define the imported construct in
+   * @param id the id of the imported construct, unique in `scope`
+   * @param workgroupName the name of the existing Athena workgroup
+   * @param catalog the Glue database the workgroup queries
+   */
   public static fromWorkgroupName(scope: Construct, id: string, workgroupName: string, catalog: IDataCatalog): IAnalyticsWorkgroup {
     class Imported extends Construct implements IAnalyticsWorkgroup {
       public readonly workgroupName = workgroupName;
@@ -168,6 +177,13 @@ export class AnalyticsWorkgroup extends Construct implements IAnalyticsWorkgroup
   private readonly resultsPrefix: string;
   private readonly dataLocations: DataLakeLocation[];
 
+  /**
+   * Defines a `AnalyticsWorkgroup` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `AnalyticsWorkgroupProps`
+   */
   constructor(scope: Construct, id: string, props: AnalyticsWorkgroupProps) {
     super(scope, id);
     this.props = props;
@@ -223,6 +239,11 @@ export class AnalyticsWorkgroup extends Construct implements IAnalyticsWorkgroup
     (props.namedQueries ?? []).forEach((q, i) => this.addNamedQuery(`NamedQuery${i + 1}`, q));
   }
 
+  /**
+   * Grants exactly what running queries in this workgroup needs: Athena on this workgroup only, Glue catalog read on its database, S3 read of the data prefixes and write of the results prefix, and the KMS actions on the lake's key.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   public grantQuery(grantee: iam.IGrantable): iam.Grant {
     const lake = this.props.dataLake;
     const copies = this.props.bucketedCopies ?? [];

@@ -30,9 +30,17 @@ export interface IDataCatalog extends IConstruct {
    * @default - none
    */
   readonly securityConfigurationKey?: kms.IKey;
-  /** Grants reading the database's definition and its tables' and partitions' metadata (not the data). */
+  /**
+   * Grants reading the database's definition and its tables' and partitions' metadata (not the data).
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   grantReadCatalog(grantee: iam.IGrantable): iam.Grant;
-  /** Grants reading the catalog, and creating and updating (never deleting) tables and partitions of the database. */
+  /**
+   * Grants reading the catalog, and creating and updating (never deleting) tables and partitions of the database.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   grantWriteCatalog(grantee: iam.IGrantable): iam.Grant;
 }
 
@@ -150,6 +158,11 @@ abstract class DataCatalogBase extends Construct implements IDataCatalog {
     return Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/*` });
   }
 
+  /**
+   * Grants reading the database's definition and its tables' and partitions' metadata (not the data).
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   public grantReadCatalog(grantee: iam.IGrantable): iam.Grant {
     return this.grantCatalog(grantee, [
       'glue:GetDatabase',
@@ -161,7 +174,11 @@ abstract class DataCatalogBase extends Construct implements IDataCatalog {
     ]);
   }
 
-  /** Grants reading the catalog, and creating and updating tables and partitions (what crawlers, jobs and CTAS queries do); never deleting. */
+  /**
+   * Grants reading the catalog, and creating and updating tables and partitions (what crawlers, jobs and CTAS queries do); never deleting.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   public grantWriteCatalog(grantee: iam.IGrantable): iam.Grant {
     return this.grantReadCatalog(grantee).combine(
       this.grantCatalog(grantee, [
@@ -224,6 +241,13 @@ export class LakeCrawler extends Construct {
   /** The name of the crawler. */
   public readonly crawlerName: string;
 
+  /**
+   * Defines a `LakeCrawler` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `LakeCrawlerProps`
+   */
   constructor(scope: Construct, id: string, props: LakeCrawlerProps) {
     super(scope, id);
     const { catalog, dataLake: lake, ...options } = props;
@@ -299,7 +323,13 @@ export function grantGlueLogs(scope: IConstruct, role: iam.Role, kind: string, k
  * The database is retained by default.
  */
 export class DataCatalog extends DataCatalogBase {
-  /** Imports an existing Glue database. */
+  /**
+   * Imports an existing Glue database.
+   *
+   * @param scope the scope to define the imported construct in
+   * @param id the id of the imported construct, unique in `scope`
+   * @param attrs what identifies the existing database (and its security configuration, where known)
+   */
   public static fromDataCatalogAttributes(scope: Construct, id: string, attrs: DataCatalogAttributes): IDataCatalog {
     return new ImportedDataCatalog(scope, id, attrs);
   }
@@ -321,6 +351,13 @@ export class DataCatalog extends DataCatalogBase {
   /** The crawlers added so far. */
   public readonly crawlers: LakeCrawler[] = [];
 
+  /**
+   * Defines a `DataCatalog` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `DataCatalogProps`
+   */
   constructor(scope: Construct, id: string, props: DataCatalogProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -358,7 +395,12 @@ export class DataCatalog extends DataCatalogBase {
     });
   }
 
-  /** Adds a crawler over zone prefixes of the lake, writing tables into this database. */
+  /**
+   * Adds a crawler over zone prefixes of the lake, writing tables into this database.
+   *
+   * @param id the id of the crawler construct, unique in this catalog
+   * @param options the zone prefixes to crawl and when to crawl them
+   */
   public addCrawler(id: string, options: LakeCrawlerOptions): LakeCrawler {
     const crawler = new LakeCrawler(this, id, { ...options, catalog: this, dataLake: this.dataLake });
     crawler.node.addDependency(this.securityConfiguration, this.database);

@@ -97,6 +97,13 @@ export class SparkApplication extends Construct implements ec2.IConnectable, iam
   /** The S3 URI of the job logs. */
   public readonly logUri: string;
 
+  /**
+   * Defines a `SparkApplication` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `SparkApplicationProps`
+   */
   constructor(scope: Construct, id: string, props: SparkApplicationProps) {
     super(scope, id);
     const release = props.releaseLabel ?? DEFAULT_EMR_SERVERLESS_RELEASE;
@@ -159,7 +166,11 @@ export class SparkApplication extends Construct implements ec2.IConnectable, iam
     });
   }
 
-  /** Lets `grantee` submit and follow jobs on this application, running as its job role. */
+  /**
+   * Lets `grantee` submit and follow jobs on this application, running as its job role.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   public grantStartJobRun(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,

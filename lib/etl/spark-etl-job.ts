@@ -182,7 +182,13 @@ export interface SparkEtlJobProps extends SparkEtlJobOptions {
  * admits itself on all TCP ports (Glue's Spark nodes talk to each other).
  */
 export class SparkEtlJob extends Construct implements ISparkEtlJob, iam.IGrantable {
-  /** Imports an existing Glue job by name, for example to start it from a pipeline. */
+  /**
+   * Imports an existing Glue job by name, for example to start it from a pipeline.
+   *
+   * @param scope the scope to define the imported construct in
+   * @param id the id of the imported construct, unique in `scope`
+   * @param jobName the name of the existing Glue job
+   */
   public static fromJobName(scope: Construct, id: string, jobName: string): ISparkEtlJob {
     class Imported extends Construct implements ISparkEtlJob {
       public readonly jobName = jobName;
@@ -212,6 +218,13 @@ export class SparkEtlJob extends Construct implements ISparkEtlJob, iam.IGrantab
   /** The S3 URI of the Spark UI event logs. */
   public readonly sparkUiLogsPath: string;
 
+  /**
+   * Defines a `SparkEtlJob` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `SparkEtlJobProps`
+   */
   constructor(scope: Construct, id: string, props: SparkEtlJobProps) {
     super(scope, id);
     const stack = Stack.of(this);
@@ -335,7 +348,11 @@ export class SparkEtlJob extends Construct implements ISparkEtlJob, iam.IGrantab
     this.jobArn = stack.formatArn({ service: 'glue', resource: 'job', resourceName: this.jobName });
   }
 
-  /** Lets `grantee` start runs of the job and follow them. */
+  /**
+   * Lets `grantee` start runs of the job and follow them.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   public grantStartJobRun(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: ['glue:StartJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun'], resourceArns: [this.jobArn] });
   }

@@ -102,6 +102,13 @@ export class SpectrumWarehouse extends Construct implements ec2.IConnectable {
   /** The SQL that maps the Glue database as an external schema; run it once. */
   public readonly externalSchemaSql: string;
 
+  /**
+   * Defines a `SpectrumWarehouse` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `SpectrumWarehouseProps`
+   */
   constructor(scope: Construct, id: string, props: SpectrumWarehouseProps) {
     super(scope, id);
     const capacity = props.baseCapacityRpus ?? 8;

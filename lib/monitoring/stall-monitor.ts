@@ -123,6 +123,13 @@ export class StallMonitor extends Construct {
   /** The namespace of the queue metrics. */
   public readonly queueMetricsNamespace: string;
 
+  /**
+   * Defines a `StallMonitor` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `StallMonitorProps`
+   */
   constructor(scope: Construct, id: string, props: StallMonitorProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -419,7 +426,13 @@ export class StallMonitor extends Construct {
     for (const row of rows) this.dashboard.addWidgets(...row);
   }
 
-  /** Jobs of a queue in a state (Maximum per 5 minutes), as the queue-metrics function publishes them. */
+  /**
+   * Jobs of a queue in a state (Maximum per 5 minutes), as the queue-metrics function publishes them.
+   *
+   * @param jobQueueName the name of the AWS Batch job queue
+   * @param state the job state, as AWS Batch names it: `SUBMITTED`, `PENDING`, `RUNNABLE`, `STARTING` or `RUNNING`
+   * @param props options that override the metric's period, statistic, label or unit
+   */
   public metricJobs(jobQueueName: string, state: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.queueMetricsNamespace,
@@ -431,7 +444,12 @@ export class StallMonitor extends Construct {
     });
   }
 
-  /** Seconds since the oldest RUNNABLE job of a queue was submitted (Maximum per 5 minutes). */
+  /**
+   * Seconds since the oldest RUNNABLE job of a queue was submitted (Maximum per 5 minutes).
+   *
+   * @param jobQueueName the name of the AWS Batch job queue
+   * @param props options that override the metric's period, statistic, label or unit
+   */
   public metricOldestRunnableAge(jobQueueName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.queueMetricsNamespace,

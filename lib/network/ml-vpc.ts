@@ -111,6 +111,13 @@ export class MlVpc extends Construct {
   /** The interface endpoints, by the short name of their service (for example `ecr.api`). */
   public readonly interfaceEndpoints: Record<string, ec2.InterfaceVpcEndpoint>;
 
+  /**
+   * Defines a `MlVpc` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `MlVpcProps`
+   */
   constructor(scope: Construct, id: string, props: MlVpcProps = {}) {
     super(scope, id);
     const maxAzs = props.maxAzs ?? 2;

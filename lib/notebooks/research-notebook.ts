@@ -153,6 +153,13 @@ export class ResearchNotebook extends Construct implements iam.IGrantable, ec2.I
   public readonly grantPrincipal: iam.IPrincipal;
   public readonly connections: ec2.Connections;
 
+  /**
+   * Defines a `ResearchNotebook` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `ResearchNotebookProps`
+   */
   constructor(scope: Construct, id: string, props: ResearchNotebookProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;

@@ -89,6 +89,13 @@ export class ResearchStudio extends Construct implements iam.IGrantable, ec2.ICo
   public readonly grantPrincipal: iam.IPrincipal;
   public readonly connections: ec2.Connections;
 
+  /**
+   * Defines a `ResearchStudio` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `ResearchStudioProps`
+   */
   constructor(scope: Construct, id: string, props: ResearchStudioProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -221,7 +228,11 @@ export class ResearchStudio extends Construct implements iam.IGrantable, ec2.ICo
     );
   }
 
-  /** Grants a principal (a user's console role) opening this domain's Studio as one of its user profiles. */
+  /**
+   * Grants a principal (a user's console role) opening this domain's Studio as one of its user profiles.
+   *
+   * @param grantee the principal that opens Studio, typically a user's console role
+   */
   public grantOpen(grantee: iam.IGrantable): iam.Grant {
     const profiles = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'user-profile', resourceName: `${this.domainId}/*` });
     const grant = iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:CreatePresignedDomainUrl'], resourceArns: [profiles] });

@@ -163,6 +163,13 @@ export class TrainingPipeline extends Construct {
   private readonly trainingJobQueue: batch.IJobQueue;
   private readonly trainingJobDefinition: batch.IJobDefinition;
 
+  /**
+   * Defines a `TrainingPipeline` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `TrainingPipelineProps`
+   */
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
     super(scope, id);
     this.props = props;
@@ -282,7 +289,11 @@ export class TrainingPipeline extends Construct {
     }
   }
 
-  /** Lets `grantee` start runs of the pipeline. */
+  /**
+   * Lets `grantee` start runs of the pipeline.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   public grantStartExecution(grantee: iam.IGrantable): iam.Grant {
     return this.stateMachine.grantStartExecution(grantee);
   }

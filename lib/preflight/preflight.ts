@@ -9,7 +9,11 @@ import { QuotaNeeds, quotaNeedsOfAssembly } from './quota-needs';
  * `Preflight.format(await Preflight.check('cdk.out', { region: 'us-east-1' }))`.
  */
 export class Preflight {
-  /** What the cloud assembly in `assemblyDirectory` (`cdk.out`) needs, read from its templates. */
+  /**
+   * What the cloud assembly in `assemblyDirectory` (`cdk.out`) needs, read from its templates.
+   *
+   * @param assemblyDirectory the folder of a synthesized cloud assembly, such as `cdk.out`
+   */
   public static needs(assemblyDirectory: string): QuotaNeeds {
     return quotaNeedsOfAssembly(assemblyDirectory);
   }
@@ -17,12 +21,19 @@ export class Preflight {
   /**
    * What the cloud assembly needs, compared with the account of the current AWS credentials. Never
    * changes the account. Without credentials, Region or network, the report says it could not compare.
+   *
+   * @param assemblyDirectory the folder of a synthesized cloud assembly, such as `cdk.out`
+   * @param options the Region, the attempts per AWS call, or offline; the defaults of `QuotaCheckOptions` when omitted
    */
   public static async check(assemblyDirectory: string, options?: QuotaCheckOptions): Promise<PreflightReport> {
     return checkQuotas(quotaNeedsOfAssembly(assemblyDirectory), options);
   }
 
-  /** The report as text: a table, the requests to make, and what could not be compared. */
+  /**
+   * The report as text: a table, the requests to make, and what could not be compared.
+   *
+   * @param report a report from `check`
+   */
   public static format(report: PreflightReport): string {
     return formatPreflightReport(report);
   }

@@ -137,7 +137,11 @@ export interface IDatasetSharder extends IConstruct {
   readonly destinationBucket: s3.IBucket;
   /** The prefix runs write under, '' or ending in '/'. */
   readonly destinationPrefix: string;
-  /** Lets `grantee` start runs of the sharder. */
+  /**
+   * Lets `grantee` start runs of the sharder.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   grantStartExecution(grantee: iam.IGrantable): iam.Grant;
 }
 
@@ -206,6 +210,10 @@ export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IC
   /**
    * Imports an existing sharder (its state machine and the locations it reads and writes), so that a
    * `TrainingPipeline` can run it. Nothing is created.
+   *
+   * @param scope the scope to define the imported construct in
+   * @param id the id of the imported construct, unique in `scope`
+   * @param attrs the existing sharder's state machine and the locations it reads and writes
    */
   public static fromDatasetSharderAttributes(scope: Construct, id: string, attrs: DatasetSharderAttributes): IDatasetSharder {
     return new ImportedDatasetSharder(scope, id, attrs);
@@ -229,9 +237,11 @@ export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IC
   public readonly shardFunction: lambda.Function;
   /** Checks every shard and writes the manifest. */
   public readonly finalizeFunction: lambda.Function;
-  /** Log groups of the plan, shard and finalize functions. */
+  /** Log group of the plan function, encrypted with the operational key. */
   public readonly planLogGroup: logs.LogGroup;
+  /** Log group of the shard function, encrypted with the operational key. */
   public readonly shardLogGroup: logs.LogGroup;
+  /** Log group of the finalize function, encrypted with the operational key. */
   public readonly finalizeLogGroup: logs.LogGroup;
   /** The log group of the state machine. */
   public readonly stateMachineLogGroup: logs.LogGroup;
@@ -250,6 +260,13 @@ export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IC
   /** How long the objects of an abandoned run are kept, when the lifecycle rule could be added (undefined for an imported bucket). */
   public readonly abandonedRunExpiration?: Duration;
 
+  /**
+   * Defines a `DatasetSharder` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `DatasetSharderProps`
+   */
   constructor(scope: Construct, id: string, props: DatasetSharderProps) {
     super(scope, id);
     const shardMiB = props.targetShardSizeMiB ?? 64;
@@ -483,7 +500,11 @@ export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IC
     return Duration.days(days);
   }
 
-  /** Lets `grantee` start runs of the sharder. */
+  /**
+   * Lets `grantee` start runs of the sharder.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   public grantStartExecution(grantee: iam.IGrantable): iam.Grant {
     return this.stateMachine.grantStartExecution(grantee);
   }

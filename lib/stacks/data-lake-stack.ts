@@ -16,6 +16,13 @@ export class DataLakeStack extends Stack {
   /** The data lake. */
   public readonly dataLake: DataLake;
 
+  /**
+   * Defines the stack in `scope`.
+   *
+   * @param scope the app or stage that holds the stack
+   * @param id the stack's id, unique in `scope`
+   * @param props the stack's configuration, see `DataLakeStackProps`
+   */
   constructor(scope: Construct, id: string, props: DataLakeStackProps = {}) {
     super(scope, id, props);
     this.dataLake = new DataLake(this, 'DataLake', props.dataLake);

@@ -45,6 +45,13 @@ export class EdgeStack extends Stack {
   /** The on-premises file share, when configured. */
   public readonly onPremisesIngest?: OnPremisesIngest;
 
+  /**
+   * Defines the stack in `scope`.
+   *
+   * @param scope the app or stage that holds the stack
+   * @param id the stack's id, unique in `scope`
+   * @param props the stack's configuration, see `EdgeStackProps`
+   */
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     super(scope, id, props);
     const removalPolicy = props.removalPolicy;

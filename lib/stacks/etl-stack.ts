@@ -71,6 +71,13 @@ export class EtlStack extends Stack {
   /** The EMR Serverless Spark application, when configured. */
   public readonly sparkApplication?: SparkApplication;
 
+  /**
+   * Defines the stack in `scope`.
+   *
+   * @param scope the app or stage that holds the stack
+   * @param id the stack's id, unique in `scope`
+   * @param props the stack's configuration, see `EtlStackProps`
+   */
   constructor(scope: Construct, id: string, props: EtlStackProps) {
     super(scope, id, props);
     const { vpc, dataLake } = props;

@@ -31,6 +31,13 @@ export class MonitoringStack extends Stack {
   /** The stall monitor: dashboard, alarms and their topic. */
   public readonly monitor: StallMonitor;
 
+  /**
+   * Defines the stack in `scope`.
+   *
+   * @param scope the app or stage that holds the stack
+   * @param id the stack's id, unique in `scope`
+   * @param props the stack's configuration, see `MonitoringStackProps`
+   */
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id, props);
     this.monitor = new StallMonitor(this, 'StallMonitor', { ...props.monitor, cluster: props.cluster, lustre: props.lustre, pipeline: props.pipeline });

@@ -16,6 +16,13 @@ export class NetworkStack extends Stack {
   /** The VPC and its endpoints. */
   public readonly network: MlVpc;
 
+  /**
+   * Defines the stack in `scope`.
+   *
+   * @param scope the app or stage that holds the stack
+   * @param id the stack's id, unique in `scope`
+   * @param props the stack's configuration, see `NetworkStackProps`
+   */
   constructor(scope: Construct, id: string, props: NetworkStackProps = {}) {
     super(scope, id, props);
     this.network = new MlVpc(this, 'Network', props.network);

@@ -65,6 +65,13 @@ export class NotebooksStack extends Stack {
   /** The Studio domain, when enabled. */
   public readonly studio?: ResearchStudio;
 
+  /**
+   * Defines the stack in `scope`.
+   *
+   * @param scope the app or stage that holds the stack
+   * @param id the stack's id, unique in `scope`
+   * @param props the stack's configuration, see `NotebooksStackProps`
+   */
   constructor(scope: Construct, id: string, props: NotebooksStackProps) {
     super(scope, id, props);
     const shared = {

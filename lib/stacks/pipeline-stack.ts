@@ -42,6 +42,13 @@ export class PipelineStack extends Stack {
   /** The training pipeline, when a cluster was given. */
   public readonly pipeline?: TrainingPipeline;
 
+  /**
+   * Defines the stack in `scope`.
+   *
+   * @param scope the app or stage that holds the stack
+   * @param id the stack's id, unique in `scope`
+   * @param props the stack's configuration, see `PipelineStackProps`
+   */
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
     const lake = props.dataLake;

@@ -40,6 +40,13 @@ export class StorageStack extends Stack {
   /** The shared EFS file system; undefined when disabled. */
   public readonly sharedFileSystem?: SharedFileSystem;
 
+  /**
+   * Defines the stack in `scope`.
+   *
+   * @param scope the app or stage that holds the stack
+   * @param id the stack's id, unique in `scope`
+   * @param props the stack's configuration, see `StorageStackProps`
+   */
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, props);
     const lake = props.dataLake;

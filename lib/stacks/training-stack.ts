@@ -42,6 +42,13 @@ export class TrainingStack extends Stack {
   /** The training cluster. */
   public readonly cluster: TrainingCluster;
 
+  /**
+   * Defines the stack in `scope`.
+   *
+   * @param scope the app or stage that holds the stack
+   * @param id the stack's id, unique in `scope`
+   * @param props the stack's configuration, see `TrainingStackProps`
+   */
   constructor(scope: Construct, id: string, props: TrainingStackProps) {
     super(scope, id, props);
     const lake = props.dataLake;

@@ -342,39 +342,94 @@ export function validateDataRepositoryAssociations(
  * not free functions.
  */
 export class LustreRules {
-  /** @see perUnitThroughputOptions */
+  /**
+   * The valid `PerUnitStorageThroughput` values, in MB/s per TiB, for a deployment and storage type;
+   * empty for SCRATCH types, where throughput cannot be set.
+   *
+   * @param deploymentType the file system's deployment type
+   * @param storageType SSD or HDD; SSD when omitted
+   * @see https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystemLustreConfiguration.html
+   */
   public static perUnitThroughputOptions(deploymentType: fsx.LustreDeploymentType, storageType?: fsx.StorageType): number[] {
     return perUnitThroughputOptions(deploymentType, storageType);
   }
 
-  /** @see isValidStorageCapacity */
+  /**
+   * Whether a storage capacity is one that FSx for Lustre accepts at creation.
+   *
+   * @param deploymentType the file system's deployment type
+   * @param capacityGiB the storage capacity, GiB
+   * @param storageType SSD or HDD; SSD when omitted
+   * @param perUnit the throughput tier, MB/s per TiB; needed for HDD, whose capacity steps depend on it
+   * @see https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystem.html#FSx-CreateFileSystem-request-StorageCapacity
+   */
   public static isValidStorageCapacity(deploymentType: fsx.LustreDeploymentType, capacityGiB: number, storageType?: fsx.StorageType, perUnit?: number): boolean {
     return isValidStorageCapacity(deploymentType, capacityGiB, storageType, perUnit);
   }
 
-  /** @see nextValidCapacityGiB */
+  /**
+   * The smallest valid storage capacity, GiB, of at least `minGiB`; throws when the configuration
+   * has no valid capacities (HDD without a valid tier, or a storage type the deployment type does not support).
+   *
+   * @param deploymentType the file system's deployment type
+   * @param minGiB the least capacity wanted, GiB
+   * @param storageType SSD or HDD; SSD when omitted
+   * @param perUnit the throughput tier, MB/s per TiB; needed for HDD
+   * @see https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystem.html#FSx-CreateFileSystem-request-StorageCapacity
+   */
   public static nextValidCapacityGiB(deploymentType: fsx.LustreDeploymentType, minGiB: number, storageType?: fsx.StorageType, perUnit?: number): number {
     return nextValidCapacityGiB(deploymentType, minGiB, storageType, perUnit);
   }
 
-  /** @see throughputMBps */
+  /**
+   * Baseline read throughput of a file system, MB/s: capacity in TiB (1000 GiB, AWS's own) times the
+   * per-unit throughput; SCRATCH types use their fixed 200 MB/s/TiB baseline.
+   *
+   * @param deploymentType the file system's deployment type
+   * @param capacityGiB the storage capacity, GiB
+   * @param perUnit the throughput tier, MB/s per TiB; required for PERSISTENT types, ignored for SCRATCH types
+   * @see https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystemLustreConfiguration.html
+   */
   public static throughputMBps(deploymentType: fsx.LustreDeploymentType, capacityGiB: number, perUnit?: number): number {
     return throughputMBps(deploymentType, capacityGiB, perUnit);
   }
 
-  /** @see writeThroughputMBps */
+  /**
+   * Write throughput of a file system, MB/s: the rate at which first reads load files from S3 through a
+   * data repository association; SCRATCH types write at half their read baseline.
+   *
+   * @param deploymentType the file system's deployment type
+   * @param capacityGiB the storage capacity, GiB
+   * @param perUnit the throughput tier, MB/s per TiB; required for PERSISTENT types, ignored for SCRATCH types
+   * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/ssd-storage.html
+   */
   public static writeThroughputMBps(deploymentType: fsx.LustreDeploymentType, capacityGiB: number, perUnit?: number): number {
     return writeThroughputMBps(deploymentType, capacityGiB, perUnit);
   }
 
-  /** @see validateLustreConfiguration */
+  /**
+   * Checks storage type, throughput and capacity together, in that order, so that the first error
+   * names the root cause; throws `MlAtScaleError` (the host exception outside TypeScript) on the first rule broken.
+   *
+   * @param config the configuration to check
+   * @see https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystemLustreConfiguration.html
+   */
   public static validateConfiguration(config: LustreConfigurationCheck): void {
     validateLustreConfiguration(config);
   }
 
   /**
-   * @see validateDataRepositoryAssociations (the paths come before the optional version here,
-   * since jsii allows no optional parameter before a required one)
+   * Throws unless data repository associations are allowed on the file system (not SCRATCH_1, not
+   * Lustre 2.10) and their file system paths are valid: one to eight, each absolute, none nested in another.
+   *
+   * The paths come before the optional version here, unlike the TypeScript function, since jsii allows no
+   * optional parameter before a required one.
+   *
+   * @param deploymentType the file system's deployment type
+   * @param fileSystemPaths the `fileSystemPath` of each association; unresolved tokens are skipped
+   * @param fileSystemTypeVersion the Lustre version; when omitted, CDK's default, which is 2.10 except on PERSISTENT_2
+   * @param prop the prop name to put in an error; `dataRepositoryAssociations` when omitted
+   * @see https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateDataRepositoryAssociation.html
    */
   public static validateDataRepositoryAssociations(
     deploymentType: fsx.LustreDeploymentType,

@@ -199,6 +199,8 @@ export interface ILustreCache extends IConstruct, ec2.IConnectable {
   /**
    * Lets a client mount the file system: TCP 988 and 1018–1023 from the client to the file system
    * and back (FSx servers also connect to their clients).
+   *
+   * @param client the client to allow (a training cluster, an instance, a launch template's security group)
    */
   allowClient(client: ec2.IConnectable): void;
   /**
@@ -293,6 +295,10 @@ export class LustreCache extends Construct implements ILustreCache {
   /**
    * Imports an existing FSx for Lustre file system, so that a `TrainingCluster` can mount it and
    * open the Lustre ports to and from it. Nothing is created.
+   *
+   * @param scope the scope to define the imported construct in
+   * @param id the id of the imported construct, unique in `scope`
+   * @param attrs what identifies the existing file system and its security group
    */
   public static fromLustreCacheAttributes(scope: Construct, id: string, attrs: LustreCacheAttributes): ILustreCache {
     return new ImportedLustreCache(scope, id, attrs);
@@ -329,6 +335,13 @@ export class LustreCache extends Construct implements ILustreCache {
   /** The automatic-export backlog alarm; undefined when no association exports changes. */
   public readonly exportBacklogAlarm?: cloudwatch.Alarm;
 
+  /**
+   * Defines a `LustreCache` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `LustreCacheProps`
+   */
   constructor(scope: Construct, id: string, props: LustreCacheProps) {
     super(scope, id);
     const deploymentType = props.deploymentType ?? fsx.LustreDeploymentType.PERSISTENT_2;
@@ -522,6 +535,8 @@ export class LustreCache extends Construct implements ILustreCache {
    * Lets a client (a training cluster, an instance, a launch template's security group) mount the
    * file system: TCP 988 and 1018–1023 from the client to the file system and back.
    * Same as `connections.allowDefaultPortFrom(client)`.
+   *
+   * @param client the client to allow (a training cluster, an instance, a launch template's security group)
    */
   public allowClient(client: ec2.IConnectable): void {
     this.connections.allowDefaultPortFrom(client);
@@ -531,6 +546,8 @@ export class LustreCache extends Construct implements ILustreCache {
    * Shell commands for a client's user data that mount the file system at `mountPath` with
    * `relatime,flock`, and add an fstab entry with `_netdev` so the mount survives a reboot.
    * The Lustre client must be installed (Amazon Linux 2023: `dnf install -y lustre-client`).
+   *
+   * @param mountPath where to mount the file system on the client; `/fsx` when omitted
    */
   public mountCommands(mountPath: string = '/fsx'): string[] {
     return lustreMountCommands(this.dnsName, this.mountName, mountPath);
@@ -539,6 +556,8 @@ export class LustreCache extends Construct implements ILustreCache {
   /**
    * Age of the oldest change waiting for automatic export to S3, seconds (Maximum over 5 minutes).
    * `AWS/FSx` `AgeOfOldestQueuedMessage` with `Publisher=AutoExport`.
+   *
+   * @param props options that override the metric's period, statistic, label or unit
    * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/fs-metrics.html
    */
   public metricExportBacklogAge(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
@@ -548,12 +567,18 @@ export class LustreCache extends Construct implements ILustreCache {
   /**
    * Free storage capacity of the file system, bytes (Sum over its storage targets, 5 minutes).
    * `AWS/FSx` `FreeDataStorageCapacity`.
+   *
+   * @param props options that override the metric's period, statistic, label or unit
    */
   public metricFreeCapacityBytes(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.fsxMetric('FreeDataStorageCapacity', cloudwatch.Stats.SUM, props);
   }
 
-  /** Bytes read by clients, Sum per 5 minutes. `AWS/FSx` `DataReadBytes`. */
+  /**
+   * Bytes read by clients, Sum per 5 minutes. `AWS/FSx` `DataReadBytes`.
+   *
+   * @param props options that override the metric's period, statistic, label or unit
+   */
   public metricDataReadBytes(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.fsxMetric('DataReadBytes', cloudwatch.Stats.SUM, props);
   }
@@ -561,6 +586,8 @@ export class LustreCache extends Construct implements ILustreCache {
   /**
    * Metadata operations (opens, stats, creates...) served, Sum per 5 minutes. `AWS/FSx`
    * `MetadataOperations`. Millions of small-file opens are limited here before throughput is.
+   *
+   * @param props options that override the metric's period, statistic, label or unit
    * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/fs-metrics.html
    */
   public metricMetadataOperations(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {

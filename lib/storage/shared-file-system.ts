@@ -100,6 +100,13 @@ export class SharedFileSystem extends Construct implements ec2.IConnectable {
   /** The file system's ID. */
   public readonly fileSystemId: string;
 
+  /**
+   * Defines a `SharedFileSystem` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `SharedFileSystemProps`
+   */
   constructor(scope: Construct, id: string, props: SharedFileSystemProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -186,27 +193,47 @@ export class SharedFileSystem extends Construct implements ec2.IConnectable {
     });
   }
 
-  /** Lets a client mount the file system (NFS, TCP 2049). Same as `connections.allowDefaultPortFrom(client)`. */
+  /**
+   * Lets a client mount the file system (NFS, TCP 2049). Same as `connections.allowDefaultPortFrom(client)`.
+   *
+   * @param client the client to allow (a training cluster, an instance, a launch template's security group)
+   */
   public allowClient(client: ec2.IConnectable): void {
     this.connections.allowDefaultPortFrom(client);
   }
 
-  /** Grants mounting read-only through a mount target, with IAM authorization. */
+  /**
+   * Grants mounting read-only through a mount target, with IAM authorization.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     return this.fileSystem.grantRead(grantee);
   }
 
-  /** Grants mounting read-write through a mount target, with IAM authorization. */
+  /**
+   * Grants mounting read-write through a mount target, with IAM authorization.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
     return this.fileSystem.grantReadWrite(grantee);
   }
 
-  /** Grants mounting read-write as root (no root squashing) through a mount target. For administration only. */
+  /**
+   * Grants mounting read-write as root (no root squashing) through a mount target. For administration only.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   public grantRootAccess(grantee: iam.IGrantable): iam.Grant {
     return this.fileSystem.grantRootAccess(grantee);
   }
 
-  /** Grants mounting read-write through the home-directories access point only. */
+  /**
+   * Grants mounting read-write through the home-directories access point only.
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   */
   public grantHomeAccess(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
@@ -223,12 +250,18 @@ export class SharedFileSystem extends Construct implements ec2.IConnectable {
    * Shell commands for a client's user data that mount the file system's root at `mountPath` with
    * the EFS mount helper (`tls,iam`), with an fstab entry (`_netdev`) so it survives a reboot.
    * Needs `amazon-efs-utils` on the host.
+   *
+   * @param mountPath where to mount the file system on the client; `/shared` when omitted
    */
   public mountCommands(mountPath: string = '/shared'): string[] {
     return efsMountCommands(this.fileSystemId, mountPath);
   }
 
-  /** Like {@link mountCommands}, through the home-directories access point. */
+  /**
+   * Like {@link mountCommands}, through the home-directories access point.
+   *
+   * @param mountPath where to mount the home directories on the client; `/home` when omitted
+   */
   public homeMountCommands(mountPath: string = '/home'): string[] {
     return efsMountCommands(this.fileSystemId, mountPath, this.homeAccessPoint.accessPointId);
   }

@@ -416,13 +416,33 @@ export const LUSTRE: LustreFigures = {
  * not constants.
  */
 export class StorageCatalog {
-  /** @see LUSTRE_OFFERINGS */
+  /**
+   * Every FSx for Lustre offering the sizing model can choose from, in the order used to break cost
+   * ties (cheapest first, then this order); the TypeScript constant `LUSTRE_OFFERINGS`.
+   *
+   * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/ssd-storage.html
+   * @see https://aws.amazon.com/fsx/lustre/pricing/
+   */
   public static readonly LUSTRE_OFFERINGS: LustreOffering[] = [...LUSTRE_OFFERINGS];
-  /** @see EFS_ELASTIC */
+  /**
+   * EFS elastic throughput figures; the TypeScript constant `EFS_ELASTIC`.
+   *
+   * @see https://docs.aws.amazon.com/efs/latest/ug/performance.html
+   * @see https://aws.amazon.com/efs/pricing/
+   */
   public static readonly EFS_ELASTIC: EfsElasticFigures = EFS_ELASTIC;
-  /** @see S3_DIRECT */
+  /**
+   * S3 figures for reading training data straight from the lake; the TypeScript constant `S3_DIRECT`.
+   *
+   * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html
+   * @see https://aws.amazon.com/s3/pricing/
+   */
   public static readonly S3_DIRECT: S3DirectFigures = S3_DIRECT;
-  /** @see LUSTRE */
+  /**
+   * FSx for Lustre figures that apply to every offering; the TypeScript constant `LUSTRE`.
+   *
+   * @see https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystemLustreConfiguration.html
+   */
   public static readonly LUSTRE: LustreFigures = LUSTRE;
 
   private constructor() {}

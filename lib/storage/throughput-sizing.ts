@@ -736,22 +736,54 @@ export function describeLustre(l: LustreSizing): string {
  * classes, not free functions.
  */
 export class StorageSizing {
-  /** @see recommendStorage */
+  /**
+   * Recommends where to read the training data from, and how to size it: the cheapest option that
+   * fits every limit, or, when none does, the one that falls short the least, marked as not fitting.
+   *
+   * Throws when a demand field is not a positive finite number, or not an integer where one is required.
+   *
+   * @param demand the training job's demand: GPUs, per-GPU read rate, dataset size, epochs
+   * @param options the deployment and storage types to consider; the defaults of `SizingOptions` when omitted
+   * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/ssd-storage.html
+   * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html
+   * @see https://docs.aws.amazon.com/efs/latest/ug/limits.html
+   */
   public static recommend(demand: TrainingDemand, options?: SizingOptions): StorageRecommendation {
     return recommendStorage(demand, options);
   }
 
-  /** @see sizeLustre */
+  /**
+   * The cheapest valid FSx for Lustre configuration that meets `mbps` and holds the dataset with
+   * free space, for a file system kept all month (what LustreCache sizes itself with).
+   *
+   * @param mbps the throughput to meet, MB/s
+   * @param datasetGiB the data the file system must hold, GiB
+   * @param options the deployment and storage types to consider; the defaults of `SizingOptions` when omitted
+   * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/ssd-storage.html
+   */
   public static sizeLustre(mbps: number, datasetGiB: number, options?: SizingOptions): LustreSizing {
     return sizeLustre(mbps, datasetGiB, options);
   }
 
-  /** @see demandMBps */
+  /**
+   * Aggregate read throughput a training demand needs, MB/s (10^6 bytes per second).
+   *
+   * @param demand the training job's demand
+   */
   public static demandMBps(demand: TrainingDemand): number {
     return demandMBps(demand);
   }
 
-  /** @see checkLustre */
+  /**
+   * Checks one FSx for Lustre configuration against a demand, with the same limits and arithmetic
+   * as `recommend`.
+   *
+   * @param demand the training job's demand
+   * @param deploymentType the file system's deployment type
+   * @param storageCapacityGiB the file system's storage capacity, GiB
+   * @param perUnit the throughput tier, MB/s per TiB; required for PERSISTENT types, ignored for SCRATCH types
+   * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/performance.html
+   */
   public static checkLustre(demand: TrainingDemand, deploymentType: fsx.LustreDeploymentType, storageCapacityGiB: number, perUnit?: number): LustreFit {
     return checkLustre(demand, deploymentType, storageCapacityGiB, perUnit);
   }

@@ -296,13 +296,24 @@ export interface ITrainingCluster extends IConstruct, iam.IGrantable {
   readonly maxNodes?: number;
   /** Whether the queues have a fair-share policy: jobs must then be submitted with a share identifier. */
   readonly fairShareScheduling: boolean;
-  /** The job queue of a fleet. */
+  /**
+   * The job queue of a fleet.
+   *
+   * @param queue the fleet: GPU or CPU
+   */
   jobQueue(queue: TrainingQueue): batch.IJobQueue;
-  /** A job definition of the cluster; undefined for the multi-node job when there is none. */
+  /**
+   * A job definition of the cluster; undefined for the multi-node job when there is none.
+   *
+   * @param job the kind of job
+   */
   jobDefinition(job: TrainingJob): batch.IJobDefinition | undefined;
   /**
    * Grants submitting jobs to a queue with the cluster's job definitions, and following them
    * (describe, list, terminate).
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   * @param queue the fleet whose queue the jobs go to
    */
   grantSubmitJobs(grantee: iam.IGrantable, queue: TrainingQueue): iam.Grant;
 }
@@ -348,6 +359,12 @@ abstract class TrainingClusterBase extends Construct implements ITrainingCluster
   public abstract jobQueue(queue: TrainingQueue): batch.IJobQueue;
   public abstract jobDefinition(job: TrainingJob): batch.IJobDefinition | undefined;
 
+  /**
+   * Grants submitting jobs to a queue with the cluster's job definitions, and following them (describe, list, terminate).
+   *
+   * @param grantee the principal to grant to (a role, a user, a function)
+   * @param queue the fleet whose queue the jobs go to
+   */
   public grantSubmitJobs(grantee: iam.IGrantable, queue: TrainingQueue): iam.Grant {
     const jobQueue = this.jobQueue(queue);
     const definitions = (
@@ -473,6 +490,10 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
   /**
    * Imports an existing cluster (its queues and job definitions), so that a `TrainingPipeline` can
    * drive it. Nothing is created.
+   *
+   * @param scope the scope to define the imported construct in
+   * @param id the id of the imported construct, unique in `scope`
+   * @param attrs the existing cluster's queues, job definitions and limits
    */
   public static fromTrainingClusterAttributes(scope: Construct, id: string, attrs: TrainingClusterAttributes): ITrainingCluster {
     return new ImportedTrainingCluster(scope, id, attrs);
@@ -533,6 +554,13 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
   /** The CloudWatch namespace in which the hosts' agent publishes GPU, memory and disk metrics. */
   public readonly metricsNamespace: string;
 
+  /**
+   * Defines a `TrainingCluster` in `scope`.
+   *
+   * @param scope the scope to define the construct in
+   * @param id the construct's id, unique in `scope`
+   * @param props the construct's configuration, see `TrainingClusterProps`
+   */
   constructor(scope: Construct, id: string, props: TrainingClusterProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -871,13 +899,19 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
   /**
    * GPU utilisation of the GPU hosts, percent (Average over every GPU of every host, 5 minutes), from the
    * CloudWatch agent's nvidia_smi metrics. No data while no GPU host runs.
+   *
+   * @param props options that override the metric's period, statistic, label or unit
    * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Agent-NVIDIA-GPU.html
    */
   public metricGpuUtilization(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.hostMetric('nvidia_smi_utilization_gpu', props);
   }
 
-  /** GPU memory utilisation of the GPU hosts, percent (Average, 5 minutes), from the agent's nvidia_smi metrics. */
+  /**
+   * GPU memory utilisation of the GPU hosts, percent (Average, 5 minutes), from the agent's nvidia_smi metrics.
+   *
+   * @param props options that override the metric's period, statistic, label or unit
+   */
   public metricGpuMemoryUtilization(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.hostMetric('nvidia_smi_utilization_memory', props);
   }
@@ -893,10 +927,20 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
     });
   }
 
+  /**
+   * The job queue of a fleet.
+   *
+   * @param queue the fleet: GPU or CPU
+   */
   public jobQueue(queue: TrainingQueue): batch.IJobQueue {
     return queue === TrainingQueue.GPU ? this.gpuQueue : this.cpuQueue;
   }
 
+  /**
+   * A job definition of the cluster; undefined for the multi-node job when there is none.
+   *
+   * @param job the kind of job
+   */
   public jobDefinition(job: TrainingJob): batch.IJobDefinition | undefined {
     switch (job) {
       case TrainingJob.PREPROCESS:
