@@ -45,6 +45,12 @@ const s3 = mockClient(S3Client);
 const ggClient = new GreengrassV2Client({ region: 'eu-west-1' });
 const s3Client = new S3Client({ region: 'eu-west-1' });
 
+// The mocks patch the clients' classes: put them back for whatever runs next in this process.
+afterAll(() => {
+  gg.restore();
+  s3.restore();
+});
+
 /** The recipe that a CreateComponentVersion call carried, decoded. */
 function createdRecipe(n = 0): any { // eslint-disable-line @typescript-eslint/no-explicit-any
   const input = gg.commandCalls(CreateComponentVersionCommand)[n].args[0].input;

@@ -8,6 +8,12 @@ const NOW = Date.UTC(2026, 11, 2, 12, 0, 0);
 const batchMock = mockClient(BatchClient);
 const cloudwatchMock = mockClient(CloudWatchClient);
 
+// The mocks patch the clients' classes: put them back for whatever runs next in this process.
+afterAll(() => {
+  batchMock.restore();
+  cloudwatchMock.restore();
+});
+
 beforeEach(() => {
   batchMock.reset();
   cloudwatchMock.reset();
