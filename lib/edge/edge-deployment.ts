@@ -136,8 +136,9 @@ export interface EdgeDeploymentOptions {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * What happens to the deployment, the component versions, the log group and the key when they leave
-   * the stack. Deleting a deployment removes its components from the devices.
+   * What happens to the deployment, the component versions, the thing group, the log group and the key
+   * when they leave the stack. Deleting a deployment removes its components from the devices; deleting
+   * the thing group loses the devices' membership.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -324,6 +325,8 @@ export class EdgeDeployment extends Construct implements IEdgeDeployment {
       thingGroupName: props.thingGroupName,
       thingGroupProperties: { thingGroupDescription: `Greengrass core devices that run ${this.componentName}` },
     });
+    // Devices join the group when the Greengrass installer provisions them, outside CloudFormation.
+    this.thingGroup.applyRemovalPolicy(removalPolicy);
     this.thingGroupArn = this.thingGroup.attrArn;
     this.thingGroupName = this.thingGroup.ref;
 
