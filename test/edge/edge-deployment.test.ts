@@ -314,8 +314,11 @@ describe('EdgeDeployment fails when', () => {
   });
 
   test('fails when the credential duration is outside 900 to 43200 seconds', () => {
-    expect(build({ credentialDuration: Duration.minutes(10) })).toThrow('credentialDuration (seconds) must be an integer from 900 to 43200, got 600');
-    expect(build({ credentialDuration: Duration.hours(13) })).toThrow('credentialDuration (seconds) must be an integer from 900 to 43200, got 46800');
+    // Found by test/edge/edge.props.test.ts: the error named 'credentialDuration (seconds)', not the prop.
+    expect(build({ credentialDuration: Duration.minutes(10) })).toThrow("credentialDuration must be whole seconds from 15 minutes to 12 hours (900 to 43200 seconds), got '10 minutes'");
+    expect(build({ credentialDuration: Duration.hours(13) })).toThrow("credentialDuration must be whole seconds from 15 minutes to 12 hours (900 to 43200 seconds), got '13 hours'");
+    // A fraction of a second was aws-cdk-lib's error, not the library's.
+    expect(build({ credentialDuration: Duration.millis(900_500) })).toThrow(/^credentialDuration must be whole seconds from 15 minutes to 12 hours/);
   });
 
   test('fails when the thing group or role alias name has other characters', () => {
