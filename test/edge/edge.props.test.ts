@@ -5,7 +5,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import fc from 'fast-check';
-import { DataLake, EdgeDeployment, EdgeDeploymentProps, EdgeModelRelease, IDataLake } from '../../lib';
+import { DataLake, EdgeDeployment, EdgeDeploymentProps, EdgeModelRelease, IDataLake, OnPremisesIngest, OnPremisesIngestProps } from '../../lib';
 import { assertAccepts, assertRejects, badNumbers, goodNumbers, runStack } from '../util/props';
 
 // Property-based checks of every validated prop of the edge constructs (see test/util/props.ts).
@@ -155,5 +155,54 @@ describe('EdgeModelRelease props', () => {
 
   test('modelSuffix: rejects suffixes with /, * or ?', () => {
     assertRejects(fc.tuple(fc.stringMatching(/^[a-z.]{0,5}$/), fc.constantFrom('/', '*', '?')).map(([s, c]) => `${s}${c}`), 'modelSuffix', (v) => release({ modelSuffix: v }));
+  });
+});
+
+describe('OnPremisesIngest props', () => {
+  const GATEWAY = 'arn:aws:storagegateway:eu-west-1:123456789012:gateway/sgw-12A3456B';
+  const ingest = (props: Partial<OnPremisesIngestProps>) => {
+    const stack = runStack();
+    return { stack, ingest: new OnPremisesIngest(stack, 'Ingest', { dataLake: lake(stack), gatewayArn: GATEWAY, clientList: ['10.20.0.0/16'], ...props }) };
+  };
+  const octet = fc.integer({ min: 0, max: 255 });
+  const ipv4 = fc.tuple(octet, octet, octet, octet).map((o) => o.join('.'));
+
+  test('gatewayArn: rejects what is not the ARN of a Storage Gateway gateway, shares through valid ones', () => {
+    const bad = fc.oneof(
+      fc.constantFrom('', 'sgw-12A3456B', 'arn:aws:storagegateway:eu-west-1:123456789012:gateway/12A3456B', 'arn:aws:s3:::bucket'),
+      fc.stringMatching(/^[0-9]{1,11}$/).map((account) => `arn:aws:storagegateway:eu-west-1:${account}:gateway/sgw-12A3456B`),
+      fc.stringMatching(/^[G-Z]{8}$/).map((id) => `arn:aws:storagegateway:eu-west-1:123456789012:gateway/sgw-${id}`),
+    );
+    assertRejects(bad, 'gatewayArn', (v) => ingest({ gatewayArn: v }));
+    const good = fc.tuple(fc.constantFrom('aws', 'aws-cn', 'aws-us-gov'), fc.constantFrom('eu-west-1', 'us-east-1', 'cn-north-1'), fc.stringMatching(/^[0-9]{12}$/), fc.stringMatching(/^[0-9A-F]{8}$/))
+      .map(([partition, region, account, id]) => `arn:${partition}:storagegateway:${region}:${account}:gateway/sgw-${id}`);
+    assertAccepts(good, (v) => {
+      const i = ingest({ gatewayArn: v });
+      expect(i.stack.resolve(i.ingest.nfsFileShare!.gatewayArn)).toBe(v);
+    }, 8);
+  });
+
+  test('clientList: rejects what is not an IP address or CIDR block, admits valid ones', () => {
+    const bad = fc.oneof(
+      fc.constantFrom('', 'host.example.com', '10.0.0.0/', '10.0.0/16', '::1/129', '10.0.0.0/16/1'),
+      ipv4.map((a) => `${a}/33`),
+      fc.tuple(octet, octet).map(([a, b]) => `${a}.${b}.256.0`),
+    );
+    assertRejects(bad.map((c) => [c]), 'clientList', (v) => ingest({ clientList: v }));
+    const good = fc.oneof(ipv4, fc.tuple(ipv4, fc.integer({ min: 1, max: 32 })).map(([a, m]) => `${a}/${m}`));
+    assertAccepts(fc.array(good, { minLength: 1, maxLength: 3 }), (v) => {
+      const i = ingest({ clientList: v });
+      expect(i.stack.resolve(i.ingest.nfsFileShare!.clientList)).toEqual(v);
+    }, 8);
+  });
+
+  test('prefix: rejects the whole zone and wildcards, writes under valid ones', () => {
+    const segment = fc.stringMatching(/^[a-z0-9_-]{1,10}$/);
+    assertRejects(fc.oneof(fc.constantFrom('', '/'), segment.map((s) => `${s}*`)), 'prefix', (v) => ingest({ prefix: v }));
+    assertAccepts(fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => s.join('/')), (v) => {
+      const i = ingest({ prefix: v });
+      expect(i.ingest.prefix).toBe(`${v}/`);
+      expect(JSON.stringify(i.stack.resolve(i.ingest.nfsFileShare!.locationArn))).toContain(`/${v}/`);
+    }, 8);
   });
 });

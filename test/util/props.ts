@@ -53,7 +53,7 @@ export function assertRejects<T>(values: fc.Arbitrary<T>, prop: string, build: (
 }
 
 /** Runs of an accepting property: each builds a construct in a stack of its own. */
-export const ACCEPT_RUNS = 15;
+export const ACCEPT_RUNS = 10;
 
 /** Every generated value is accepted, and `check` finds it in the resource (fewer runs for a costly construct). */
 export function assertAccepts<T>(values: fc.Arbitrary<T>, check: (value: T) => void, numRuns = ACCEPT_RUNS): void {
