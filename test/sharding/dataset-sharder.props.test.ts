@@ -15,7 +15,7 @@ function sharder(props: Partial<DatasetSharderProps>): { stack: Stack; sharder: 
   const destinationBucket = s3.Bucket.fromBucketName(stack, 'Curated', 'curated-zone');
   return { stack, sharder: new DatasetSharder(stack, 'Sharder', { vpc: importedVpc(stack), sourceBucket, destinationBucket, ...props }) };
 }
-const fn = (stack: Stack, f: lambda.Function) => f.node.defaultChild as lambda.CfnFunction;
+const fn = (f: lambda.Function) => f.node.defaultChild as lambda.CfnFunction;
 const definition = (stack: Stack, s: DatasetSharder) => JSON.stringify(stack.resolve((s.stateMachine.node.defaultChild as sfn.CfnStateMachine).definitionString));
 
 describe('DatasetSharder props', () => {
@@ -43,7 +43,7 @@ describe('DatasetSharder props', () => {
     assertRejects(badNumbers(rule), 'shardReservedConcurrency', (v) => sharder({ shardReservedConcurrency: v }));
     assertAccepts(goodNumbers({ ...rule, max: 1000 }), (v) => {
       const { stack, sharder: s } = sharder({ shardReservedConcurrency: v, maxConcurrency: 1 });
-      expect(stack.resolve(fn(stack, s.shardFunction).reservedConcurrentExecutions)).toBe(v);
+      expect(stack.resolve(fn(s.shardFunction).reservedConcurrentExecutions)).toBe(v);
     }, VALID_RUNS);
   });
 
@@ -52,8 +52,8 @@ describe('DatasetSharder props', () => {
     assertRejects(badNumbers(rule), 'controlReservedConcurrency', (v) => sharder({ controlReservedConcurrency: v }));
     assertAccepts(goodNumbers({ ...rule, max: 1000 }), (v) => {
       const { stack, sharder: s } = sharder({ controlReservedConcurrency: v });
-      expect(stack.resolve(fn(stack, s.planFunction).reservedConcurrentExecutions)).toBe(v);
-      expect(stack.resolve(fn(stack, s.finalizeFunction).reservedConcurrentExecutions)).toBe(v);
+      expect(stack.resolve(fn(s.planFunction).reservedConcurrentExecutions)).toBe(v);
+      expect(stack.resolve(fn(s.finalizeFunction).reservedConcurrentExecutions)).toBe(v);
     }, VALID_RUNS);
   });
 
@@ -62,7 +62,7 @@ describe('DatasetSharder props', () => {
     assertRejects(badNumbers(rule), 'shardMemoryMiB', (v) => sharder({ shardMemoryMiB: v }));
     assertAccepts(goodNumbers(rule), (v) => {
       const { stack, sharder: s } = sharder({ shardMemoryMiB: v });
-      expect(stack.resolve(fn(stack, s.shardFunction).memorySize)).toBe(v);
+      expect(stack.resolve(fn(s.shardFunction).memorySize)).toBe(v);
     }, VALID_RUNS);
   });
 });
