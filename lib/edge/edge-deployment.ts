@@ -136,8 +136,9 @@ export interface EdgeDeploymentOptions {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * What happens to the deployment, the component versions, the log group and the key when they leave
-   * the stack. Deleting a deployment removes its components from the devices.
+   * What happens to the deployment, the component versions, the thing group, the log group and the key
+   * when they leave the stack. Deleting a deployment removes its components from the devices; deleting
+   * the thing group loses the devices' membership.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -317,8 +318,11 @@ export class EdgeDeployment extends Construct implements IEdgeDeployment {
 
     const credentialDuration = props.credentialDuration ?? Duration.hours(1);
     if (credentialDuration.isUnresolved()) throw invalidProp(this, 'credentialDuration', 'must be known at synth', 'an unresolved token');
-    const credentialSeconds = credentialDuration.toSeconds();
-    validateNumber(this, 'credentialDuration (seconds)', credentialSeconds, { integer: true, min: 900, max: 43200 });
+    const credentialSeconds = credentialDuration.toSeconds({ integral: false });
+    // The prop's own name, so that an app maps the error back to its configuration key.
+    if (!Number.isInteger(credentialSeconds) || credentialSeconds < 900 || credentialSeconds > 43200) {
+      throw invalidProp(this, 'credentialDuration', 'must be whole seconds from 15 minutes to 12 hours (900 to 43200 seconds)', credentialDuration.toHumanString());
+    }
     if (props.thingGroupName !== undefined && !Token.isUnresolved(props.thingGroupName) && !/^[a-zA-Z0-9:_-]{1,128}$/.test(props.thingGroupName)) {
       throw invalidProp(this, 'thingGroupName', 'must be 1 to 128 letters, digits, colons, underscores or hyphens', props.thingGroupName);
     }
@@ -337,6 +341,8 @@ export class EdgeDeployment extends Construct implements IEdgeDeployment {
       thingGroupName: props.thingGroupName,
       thingGroupProperties: { thingGroupDescription: `Greengrass core devices that run ${this.componentName}` },
     });
+    // Devices join the group when the Greengrass installer provisions them, outside CloudFormation.
+    this.thingGroup.applyRemovalPolicy(removalPolicy);
     this.thingGroupArn = this.thingGroup.attrArn;
     this.thingGroupName = this.thingGroup.ref;
 

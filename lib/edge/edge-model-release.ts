@@ -58,7 +58,7 @@ export interface EdgeModelReleaseOptions {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * What happens to the log group and the key when they leave the stack.
+   * What happens to the log group, the dead-letter queue and the key when they leave the stack.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -129,6 +129,8 @@ export class EdgeModelRelease extends Construct {
       encryptionMasterKey: this.encryptionKey,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      // The failed events it holds are the only record of what failed.
+      removalPolicy,
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',

@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
 import { allowCloudWatchLogs, logRetention } from '../common/logging';
-import { LARGEST_VPC_MASK, planSubnets, prefixLength, SMALLEST_SUBNET_MASK, smallestRangeMask, SubnetDemand } from './private/subnet-plan';
+import { LARGEST_VPC_MASK, networkBlock, planSubnets, prefixLength, SMALLEST_SUBNET_MASK, smallestRangeMask, SubnetDemand } from './private/subnet-plan';
 
 /** Properties of an {@link MlVpc}. */
 export interface MlVpcProps {
@@ -220,6 +220,9 @@ export class MlVpc extends Construct {
     if (vpcMask === undefined || vpcMask < LARGEST_VPC_MASK || vpcMask > SMALLEST_SUBNET_MASK) {
       throw invalidProp(this, 'cidr', `must be an IPv4 CIDR block from /${LARGEST_VPC_MASK} to /${SMALLEST_SUBNET_MASK}`, cidr);
     }
+    // With host bits set, ec2.Vpc's subnet arithmetic would lay the VPC out elsewhere than asked.
+    const network = networkBlock(cidr);
+    if (network !== cidr) throw invalidProp(this, 'cidr', `must be the network address of its block (host bits zero), such as ${network}`, cidr);
     // ec2.Vpc takes the first maxAzs zones of the stack (two tokens for an environment-agnostic stack).
     const azCount = Math.min(maxAzs, Stack.of(this).availabilityZones.length);
     const demand: SubnetDemand = { azCount, publicSubnets: natGateways > 0, privateAddressesNeeded: endpointCount + 1 };

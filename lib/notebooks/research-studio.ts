@@ -39,8 +39,8 @@ export interface ResearchStudioOptions extends ResearchAccessOptions {
    */
   readonly encryptionKey?: kms.IKey;
   /**
-   * What happens to the domain (its file system holds every user's home folder) and the key created
-   * here when they leave the stack.
+   * What happens to the domain (its file system holds every user's home folder), the user profiles and
+   * the key created here when they leave the stack.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -214,6 +214,8 @@ export class ResearchStudio extends Construct implements iam.IGrantable, ec2.ICo
         domainId: this.domainId,
         userProfileName: name,
       });
+      // Deleting a profile loses the user's access to their home folder on the domain's file system.
+      this.userProfiles[name].applyRemovalPolicy(removalPolicy);
     }
 
     this.missingEndpoints = warnMissingEndpoints(

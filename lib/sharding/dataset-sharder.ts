@@ -91,7 +91,7 @@ export interface DatasetSharderOptions {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * What happens to the log groups and the key created here when they leave the stack.
+   * What happens to the log groups, the dead-letter queue and the key created here when they leave the stack.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -329,6 +329,8 @@ export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IC
       encryptionMasterKey: this.operationalKey,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      // The failed events it holds are the only record of what failed.
+      removalPolicy,
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',

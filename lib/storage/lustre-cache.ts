@@ -106,7 +106,7 @@ export interface LustreCacheOptions {
    */
   readonly kmsKey?: kms.IKey;
   /**
-   * Days of automatic daily backups of a PERSISTENT file system that is not linked to S3 (0 to 90).
+   * Days of automatic daily backups of a PERSISTENT file system that is not linked to S3 (0 to 90; 0 turns them off).
    * Backups are not supported on SCRATCH types or on file systems with data repository
    * associations, where S3 is the durable copy.
    * @default 7 for a PERSISTENT file system without associations; else none
@@ -438,7 +438,8 @@ export class LustreCache extends Construct implements ILustreCache {
     this.connections.allowDefaultPortInternally();
 
     // File system.
-    const backupDays = scratch || associations.length > 0 ? 0 : (props.automaticBackupRetentionDays ?? 7);
+    // Given explicitly, 0 included: omitted, FSx would apply its own default of 30 days.
+    const backupDays = scratch || associations.length > 0 ? undefined : (props.automaticBackupRetentionDays ?? 7);
     this.kmsKey = scratch
       ? undefined
       : (props.kmsKey ??
@@ -459,7 +460,7 @@ export class LustreCache extends Construct implements ILustreCache {
         deploymentType,
         perUnitStorageThroughput: scratch ? undefined : perUnit,
         dataCompressionType: fsx.LustreDataCompressionType.LZ4,
-        ...(backupDays > 0 ? { automaticBackupRetention: Duration.days(backupDays), copyTagsToBackups: true } : {}),
+        ...(backupDays === undefined ? {} : { automaticBackupRetention: Duration.days(backupDays), ...(backupDays > 0 ? { copyTagsToBackups: true } : {}) }),
       },
     });
     // LustreFileSystem opens 988-1023 within its group; the group already has 988 and 1018-1023, so

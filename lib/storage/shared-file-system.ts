@@ -30,7 +30,9 @@ export interface SharedFileSystemOptions {
    */
   readonly backupRetentionDays?: number;
   /**
-   * The path of the home-directories access point, created on first use.
+   * The path of the home-directories access point, created on first use: `/` or one to four
+   * directories, at most 100 characters.
+   * @see https://docs.aws.amazon.com/efs/latest/ug/API_RootDirectory.html
    * @default '/home'
    */
   readonly homePath?: string;
@@ -118,8 +120,9 @@ export class SharedFileSystem extends Construct implements ec2.IConnectable {
     validateNumber(this, 'backupRetentionDays', retentionDays, { integer: true, min: 7, max: 36500 });
     validateNumber(this, 'homeUid', uid, { integer: true, min: 0, max: 4294967295 });
     validateNumber(this, 'homeGid', gid, { integer: true, min: 0, max: 4294967295 });
-    if (!Token.isUnresolved(homePath) && !/^\/[A-Za-z0-9_.\-/]{0,99}$/.test(homePath)) {
-      throw invalidProp(this, 'homePath', 'must be an absolute path of at most 100 characters such as /home', homePath);
+    // EFS takes '/' or one to four directories, none starting with '.', in at most 100 characters.
+    if (!Token.isUnresolved(homePath) && (homePath.length > 100 || !/^(\/|(\/[A-Za-z0-9_-][A-Za-z0-9_.-]*){1,4})$/.test(homePath))) {
+      throw invalidProp(this, 'homePath', 'must be / or an absolute path of one to four directories (letters, digits, . _ -, not starting with .), at most 100 characters, such as /home', homePath);
     }
     if (!Token.isUnresolved(permissions) && !/^[0-7]{3,4}$/.test(permissions)) {
       throw invalidProp(this, 'homePermissions', "must be octal permissions such as '750'", permissions);

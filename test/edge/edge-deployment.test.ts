@@ -116,9 +116,11 @@ describe('EdgeDeployment with defaults', () => {
     });
   });
 
-  test('retains the deployment, the component version, the log group and the key', () => {
-    for (const type of ['AWS::GreengrassV2::Deployment', 'AWS::GreengrassV2::ComponentVersion', 'AWS::Logs::LogGroup']) {
-      for (const r of Object.values(template.findResources(type)) as any[]) expect(r.DeletionPolicy).toBe('Retain');
+  test('retains the deployment, the component version, the thing group, the log group and the key', () => {
+    for (const type of ['AWS::GreengrassV2::Deployment', 'AWS::GreengrassV2::ComponentVersion', 'AWS::IoT::ThingGroup', 'AWS::Logs::LogGroup']) {
+      const found = Object.values(template.findResources(type)) as any[];
+      expect(found.length).toBeGreaterThan(0);
+      for (const r of found) expect([r.DeletionPolicy, r.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
     }
     template.hasResource('AWS::KMS::Key', { Properties: { Description: Match.stringLikeRegexp('edge component'), EnableKeyRotation: true }, DeletionPolicy: 'Retain' });
   });
@@ -208,7 +210,7 @@ describe('EdgeDeployment with every option', () => {
   test('scopes the devices to the given prefix and uses the given key, and destroys on request', () => {
     expect(JSON.stringify(policyStatements(template, 'EdgeTokenExchangeRole'))).toContain('/trained/*');
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 731, KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LogKey'), 'Arn'] } });
-    for (const type of ['AWS::GreengrassV2::Deployment', 'AWS::GreengrassV2::ComponentVersion', 'AWS::Logs::LogGroup']) {
+    for (const type of ['AWS::GreengrassV2::Deployment', 'AWS::GreengrassV2::ComponentVersion', 'AWS::IoT::ThingGroup', 'AWS::Logs::LogGroup']) {
       for (const r of Object.values(template.findResources(type)) as any[]) expect(r.DeletionPolicy).toBe('Delete');
     }
     expect(edge.encryptionKey).toBe(key);
@@ -312,8 +314,11 @@ describe('EdgeDeployment fails when', () => {
   });
 
   test('fails when the credential duration is outside 900 to 43200 seconds', () => {
-    expect(build({ credentialDuration: Duration.minutes(10) })).toThrow('credentialDuration (seconds) must be an integer from 900 to 43200, got 600');
-    expect(build({ credentialDuration: Duration.hours(13) })).toThrow('credentialDuration (seconds) must be an integer from 900 to 43200, got 46800');
+    // Found by test/edge/edge.props.test.ts: the error named 'credentialDuration (seconds)', not the prop.
+    expect(build({ credentialDuration: Duration.minutes(10) })).toThrow("credentialDuration must be whole seconds from 15 minutes to 12 hours (900 to 43200 seconds), got '10 minutes'");
+    expect(build({ credentialDuration: Duration.hours(13) })).toThrow("credentialDuration must be whole seconds from 15 minutes to 12 hours (900 to 43200 seconds), got '13 hours'");
+    // A fraction of a second was aws-cdk-lib's error, not the library's.
+    expect(build({ credentialDuration: Duration.millis(900_500) })).toThrow(/^credentialDuration must be whole seconds from 15 minutes to 12 hours/);
   });
 
   test('fails when the thing group or role alias name has other characters', () => {

@@ -121,8 +121,9 @@ describe('EdgeModelRelease with defaults', () => {
     for (const s of statements) for (const a of [s.Action].flat()) expect(a).not.toMatch(/:\*$|^\*$/);
   });
 
-  test('retains the log group and the key, and keeps logs a year', () => {
+  test('retains the log group, the dead-letter queue and the key, and keeps logs a year', () => {
     template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 365, KmsKeyId: Match.anyValue() }, DeletionPolicy: 'Retain' });
+    template.hasResource('AWS::SQS::Queue', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     template.hasResource('AWS::KMS::Key', { Properties: { Description: Match.stringLikeRegexp('edge releases') }, DeletionPolicy: 'Retain' });
     expect(release.baseVersion).toBe('1.0.0');
   });
@@ -174,7 +175,8 @@ describe('EdgeModelRelease with every option', () => {
     expect(JSON.parse(env.IOT_JOB_CONFIGURATION).timeoutConfig).toEqual({ inProgressTimeoutInMinutes: 5 });
   });
 
-  test('uses the given topic and key, and destroys the log group on request', () => {
+  test('uses the given topic and key, and destroys the log group and the dead-letter queue on request', () => {
+    template.hasResource('AWS::SQS::Queue', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
     expect(release.topic).toBe(topic);
     expect(release.encryptionKey).toBe(key);
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { DestinationConfig: { OnFailure: { Destination: { Ref: Match.stringLikeRegexp('^Alerts') } } } });

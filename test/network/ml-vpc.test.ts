@@ -176,6 +176,14 @@ describe('MlVpc subnet masks, over every range the config accepts (/16 to /28)',
     expect(() => new MlVpc(testStack(), 'Vpc', { cidr: '10.0.0/16' })).toThrow(/^cidr must be an IPv4 CIDR block/);
   });
 
+  // Found by test/network/ml-vpc.props.test.ts: 10.0.1.0/16 was accepted and the VPC laid out as 10.1.0.0/16.
+  test('fails when the range has host bits set, naming its network address', () => {
+    expect(() => new MlVpc(testStack(), 'Vpc', { cidr: '10.0.1.0/16' })).toThrow(
+      /^cidr must be the network address of its block \(host bits zero\), such as 10\.0\.0\.0\/16, got '10\.0\.1\.0\/16'/,
+    );
+    expect(() => new MlVpc(testStack(), 'Vpc', { cidr: '172.16.16.0/20' })).not.toThrow();
+  });
+
   test('fails when the range is an unresolved token', () => {
     const stack = testStack();
     const cidr = new CfnParameter(stack, 'Cidr').valueAsString;

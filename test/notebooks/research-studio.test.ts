@@ -40,6 +40,12 @@ describe('ResearchStudio with defaults', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, Description: Match.stringLikeRegexp('Studio domain') });
   });
 
+  test('retains each user profile: deleting one loses the user\u2019s access to their home folder', () => {
+    const { stack: s, network: n, lake: l } = base('Profiles');
+    new ResearchStudio(s, 'Studio', { vpc: n.vpc, dataLake: l, userProfileNames: ['alice'] });
+    Template.fromStack(s).hasResource('AWS::SageMaker::UserProfile', { Properties: { UserProfileName: 'alice' }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
   test('retains the domain (its file system holds every home folder) and its key', () => {
     template.hasResource('AWS::SageMaker::Domain', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     template.hasResource('AWS::KMS::Key', { Properties: Match.objectLike({ Description: Match.stringLikeRegexp('Studio domain') }), DeletionPolicy: 'Retain' });
@@ -138,8 +144,9 @@ describe('ResearchStudio in its fullest configuration', () => {
     });
   });
 
-  test('creates one user profile per name, with the domain\u2019s default settings', () => {
+  test('creates one user profile per name, with the domain\u2019s default settings, destroyed on request', () => {
     template.resourceCountIs('AWS::SageMaker::UserProfile', 2);
+    for (const r of Object.values(template.findResources('AWS::SageMaker::UserProfile'))) expect([r.DeletionPolicy, r.UpdateReplacePolicy]).toEqual(['Delete', 'Delete']);
     for (const name of ['alice', 'bob-2']) {
       template.hasResourceProperties('AWS::SageMaker::UserProfile', { UserProfileName: name, DomainId: { 'Fn::GetAtt': [stack.getLogicalId(studio.domain), 'DomainId'] } });
     }

@@ -94,6 +94,10 @@ describe('DatasetSharder with defaults', () => {
     template.hasResource('AWS::KMS::Key', { Properties: { EnableKeyRotation: true }, DeletionPolicy: 'Retain' });
   });
 
+  test('retains the dead-letter queue: its failed events are the only record of what failed', () => {
+    template.hasResource('AWS::SQS::Queue', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
   test('lets CloudWatch Logs in this region use the key for this account\u2019s log groups only', () => {
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
@@ -339,8 +343,9 @@ describe('DatasetSharder with every option', () => {
     await expect(choose(states.ValidateInput, { sourcePrefix: 'raw/' })).resolves.toBe('InvalidSourcePrefix');
   });
 
-  test('uses the given key for logs and the queue, and destroys the log groups', () => {
+  test('uses the given key for logs and the queue, and destroys the log groups and the queue', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('OpsKey'), 'Arn'] } });
+    template.hasResource('AWS::SQS::Queue', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
     for (const g of Object.values(template.findResources('AWS::Logs::LogGroup')) as any[]) {
       expect(g.Properties.RetentionInDays).toBe(731);
       expect(g.DeletionPolicy).toBe('Delete');

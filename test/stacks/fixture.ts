@@ -15,3 +15,31 @@ export function referenceApp(context: Record<string, unknown> = {}): { app: App;
   const stacks = createReferenceStacks(app, loadConfig(app.node.getAllContext()));
   return { app, stacks };
 }
+
+/**
+ * Context that switches on every optional stack and option of the reference app: the edge stack with
+ * its on-premises share, Spectrum and EMR Serverless, the notebook instance and a Studio domain with a
+ * user profile, the shared file system, multi-node and fair-share training, the data trigger, reserved
+ * concurrency and the alarm e-mail. `lockDir` holds the edge stack's recipe lock (never the repository's).
+ */
+export function everythingOnContext(lockDir: string): Record<string, unknown> {
+  return {
+    'ml-at-scale.edge.enabled': 'true',
+    'ml-at-scale.edge.recipeLockFile': `${lockDir}/edge-recipes.lock.json`,
+    'ml-at-scale.edge.onPremisesGatewayArn': 'arn:aws:storagegateway:eu-west-1:123456789012:gateway/sgw-12A3456B',
+    'ml-at-scale.edge.onPremisesClientList': '["10.20.0.0/16"]',
+    'ml-at-scale.etl.spectrumEnabled': 'true',
+    'ml-at-scale.etl.sparkApplicationEnabled': 'true',
+    'ml-at-scale.etl.crawlerSchedule': 'cron(0 2 * * ? *)',
+    'ml-at-scale.notebooks.instanceEnabled': 'true',
+    'ml-at-scale.notebooks.studioEnabled': 'true',
+    'ml-at-scale.notebooks.studioUserProfiles': '["alice"]',
+    'ml-at-scale.notebooks.submitPreprocessing': 'true',
+    'ml-at-scale.storage.sharedFileSystemEnabled': 'true',
+    'ml-at-scale.training.multiNodeCount': '2',
+    'ml-at-scale.training.fairShareScheduling': 'true',
+    'ml-at-scale.pipeline.triggerOnNewData': 'true',
+    'ml-at-scale.pipeline.shardReservedConcurrency': '5',
+    'ml-at-scale.monitoring.alarmEmail': 'ml-platform@example.com',
+  };
+}

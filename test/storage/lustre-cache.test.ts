@@ -473,6 +473,15 @@ describe('LustreCache validation', () => {
     expect(make({ deploymentType: fsx.LustreDeploymentType.SCRATCH_2, automaticBackupRetentionDays: 1 })).toThrow(/^automaticBackupRetentionDays must be 0 for SCRATCH_2/);
   });
 
+  // Found by test/storage/storage.props.test.ts: 0 was dropped from the template, so FSx kept its own default (30 days).
+  test('turns automatic backups off when the retention is 0', () => {
+    const s = testStack('NoBackups');
+    new LustreCache(s, 'Cache', { vpc: new MlVpc(s, 'Vpc').vpc, automaticBackupRetentionDays: 0 });
+    const fs = Object.values(Template.fromStack(s).findResources('AWS::FSx::FileSystem'))[0];
+    expect(fs.Properties.LustreConfiguration.AutomaticBackupRetentionDays).toBe(0);
+    expect(fs.Properties.LustreConfiguration.CopyTagsToBackups).toBeUndefined();
+  });
+
   test('fails when the backup retention is over 90 days', () => {
     expect(make({ automaticBackupRetentionDays: 91 })).toThrow(/^automaticBackupRetentionDays must be an integer from 0 to 90, got 91/);
   });

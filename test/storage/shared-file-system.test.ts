@@ -177,7 +177,14 @@ describe('SharedFileSystem validation', () => {
   });
 
   test('fails when the home path is not absolute', () => {
-    expect(make({ homePath: 'home' })).toThrow(/^homePath must be an absolute path of at most 100 characters such as \/home, got 'home'/);
+    expect(make({ homePath: 'home' })).toThrow(/^homePath must be \/ or an absolute path of one to four directories .*, got 'home'/);
+  });
+
+  // Found by test/storage/storage.props.test.ts: EFS refuses these access point paths at deploy time.
+  test('fails when the home path is one EFS refuses: five levels, a trailing slash, an empty or hidden directory', () => {
+    for (const homePath of ['/a/b/c/d/e', '/home/', '/home//users', '/.home']) {
+      expect(make({ homePath })).toThrow(new RegExp(`^homePath must be / or an absolute path of one to four directories .*, got '${homePath}'`));
+    }
   });
 
   test('fails when the home permissions are not octal', () => {

@@ -44,6 +44,16 @@ export function prefixLength(cidr: string): number | undefined {
   return mask;
 }
 
+/** The block's network address (its host bits zeroed), as `a.b.c.d/n`; `cidr` must parse with {@link prefixLength}. */
+export function networkBlock(cidr: string): string {
+  const [address, maskText] = cidr.split('/');
+  const mask = Number(maskText);
+  const value = address.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const size = 2 ** (32 - mask);
+  const base = value - (value % size);
+  return `${[24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256).join('.')}/${mask}`;
+}
+
 function log2Ceil(n: number): number {
   return Math.ceil(Math.log2(n));
 }
