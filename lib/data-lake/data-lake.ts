@@ -7,7 +7,7 @@ import { Construct, IConstruct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
 import { grantPrefixes, plainPrefix, S3_READ_ACTIONS, S3_WRITE_ACTIONS } from '../common/s3-access';
 import { restrictGrantsToAwsServices } from '../common/kms';
-import { acknowledgeControlTowerRule, acknowledgeInlinePolicy, acknowledgeRegulatedRule } from '../common/nag';
+import { acknowledgeControlTowerRule, acknowledgeInlinePolicy, acknowledgeRegulatedRule, acknowledgeWildcardResources } from '../common/nag';
 
 /** The zones of the data lake, one bucket each. */
 export enum DataLakeZone {
@@ -486,14 +486,15 @@ export class DataLake extends DataLakeBase {
           ? 'EventBridge notifications are on, set by aws-cdk-lib\u2019s Custom::S3BucketNotifications resource rather than the bucket\u2019s NotificationConfiguration property, which is all the rule reads.'
           : 'EventBridge notifications were turned off with eventBridgeEnabled: false, for a lake that no workflow watches.',
       );
-      if (bucket === this.artifactsBucket && objectLocked) continue;
-      acknowledgeControlTowerRule(
-        bucket,
-        's3_bucket_object_lock_enabled_check',
-        name === 'artifacts'
-          ? 'Object Lock is optional (artifactsObjectLockMode), off by default because it cannot be turned off and locked model versions cannot be deleted, even by the account; versioning keeps every overwritten version meanwhile.'
-          : `The ${name} zone is rewritten by ingestion and ETL and trimmed by lifecycle rules, which Object Lock would block; versioning keeps overwritten versions for noncurrentVersionExpirationDays.`,
-      );
+      if (!(name === 'artifacts' && objectLocked)) {
+        acknowledgeControlTowerRule(
+          bucket,
+          's3_bucket_object_lock_enabled_check',
+          name === 'artifacts'
+            ? 'Object Lock is optional (artifactsObjectLockMode), off by default because it cannot be turned off and locked model versions cannot be deleted, even by the account; versioning keeps every overwritten version meanwhile.'
+            : `The ${name} zone is rewritten by ingestion and ETL and trimmed by lifecycle rules, which Object Lock would block; versioning keeps overwritten versions for noncurrentVersionExpirationDays.`,
+        );
+      }
       const replicated = props.replication !== undefined && name !== 'raw';
       if (!replicated) {
         acknowledgeRegulatedRule(
@@ -511,7 +512,20 @@ export class DataLake extends DataLakeBase {
     if (props.replication) {
       for (const bucket of [this.curatedBucket, this.artifactsBucket]) {
         const role = bucket.node.tryFindChild('ReplicationRole');
-        if (role) acknowledgeInlinePolicy(role);
+        if (!role) continue;
+        acknowledgeInlinePolicy(role);
+        // aws-cdk-lib's replication role: S3 replicates every object of the zone, whose keys are chosen at run time.
+        acknowledgeWildcardResources(
+          role,
+          [bucket.arnForObjects('*'), ...(bucket === this.curatedBucket ? [props.replication.curatedDestination] : [props.replication.artifactsDestination]).map((d) => d.arnForObjects('*'))],
+          'S3 replication reads every object version of the zone and writes its replica under the same key in the destination bucket; the keys are chosen at run time.',
+        );
+        for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+          Validations.of(role).acknowledge({
+            id: `AwsSolutions-IAM5[Action::${action}]`,
+            reason: 'aws-cdk-lib\u2019s replication role decrypts with the lake key and re-encrypts replicas with the destination key; the actions name those two keys only.',
+          });
+        }
       }
     }
   }
