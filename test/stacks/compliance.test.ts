@@ -88,12 +88,12 @@ const PACKS: Record<string, string> = {
   'cdk-validator-cfnguard': 'Control Tower',
   'CloudFormation-Validate': 'CloudFormation validation',
 };
-const libraryClasses = new Set(Object.values(lib).filter((v): v is abstract new (...args: never[]) => unknown => typeof v === 'function'));
+const libraryClasses = new Set<unknown>(Object.values(lib as Record<string, unknown>).filter((v) => typeof v === 'function'));
 
 /** The library construct (or reference stack) whose tree holds a construct: the "where" of a row. */
 function owner(construct: IConstruct): string {
   for (let c: IConstruct | undefined = construct; c; c = c.node.scope) {
-    if (libraryClasses.has(c.constructor as never)) return c.constructor.name;
+    if (libraryClasses.has(c.constructor)) return c.constructor.name;
   }
   return construct.node.path;
 }
