@@ -62,6 +62,7 @@ export interface DataLakeProps {
    * mode's retention ends. Set it with `artifactsObjectLockRetention`. Object Lock cannot be turned
    * off again, and it cannot be combined with `RemovalPolicy.DESTROY` (locked objects cannot be emptied).
    * @default - no Object Lock
+   * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html
    */
   readonly artifactsObjectLockMode?: DataLakeObjectLockMode;
   /**
