@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-/** The reference app: reads the configuration, creates the stacks, and runs cdk-nag on every synth. */
+/** The reference app: reads the configuration, creates the stacks, and runs the rule packs (bin/compliance.ts) on every synth. */
 import { App } from 'aws-cdk-lib';
-import { addReferenceChecks } from './checks';
+import { addCompliancePlugins } from './compliance';
 import { loadConfig, MlAtScaleConfig } from './config';
 import { describeConstructError } from './config-keys';
 import { createReferenceStacks } from './reference-app';
@@ -16,7 +16,7 @@ try {
 }
 try {
   createReferenceStacks(app, config);
-  addReferenceChecks(app);
+  addCompliancePlugins(app);
   app.synth();
 } catch (err) {
   // Bad input that a construct caught: one line naming the configuration key, no stack trace.

@@ -54,3 +54,41 @@ export function principalConstruct(grantee: { readonly grantPrincipal: unknown }
     ? (principal as IConstruct)
     : undefined;
 }
+
+/**
+ * Acknowledges a rule of both regulated cdk-nag packs, NIST 800-53 R5 and HIPAA Security, which share
+ * their rule names (`NIST.800.53.R5-IAMNoInlinePolicy`, `HIPAA.Security-IAMNoInlinePolicy`).
+ */
+export function acknowledgeRegulatedRule(scope: IConstruct, rule: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id: `NIST.800.53.R5-${rule}`, reason }, { id: `HIPAA.Security-${rule}`, reason });
+}
+
+/** Acknowledges a finding of the Control Tower proactive controls (cfn-guard) by its guard rule name. */
+export function acknowledgeControlTowerRule(scope: IConstruct, rule: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id: `cdk-validator-cfnguard::${rule}`, reason });
+}
+
+/**
+ * Acknowledges NIST/HIPAA `IAMNoInlinePolicy` on a role (and its default policy) or a policy that
+ * the library creates for one role.
+ */
+export function acknowledgeInlinePolicy(scope: IConstruct): void {
+  acknowledgeRegulatedRule(
+    scope,
+    'IAMNoInlinePolicy',
+    'aws-cdk-lib grants (grantRead, addToPolicy) write least-privilege statements into a policy attached to this one role, created and deleted with it; a customer-managed policy would add a separately attachable copy of the same statements and no control.',
+  );
+}
+
+/**
+ * Acknowledges a Control Tower finding on a property that the construct does set, to a value from
+ * another stack: cfn-guard reads one template at a time and cannot resolve a cross-stack reference
+ * (`Fn::GetStackOutput`, `Fn::ImportValue`), so it reports the property as missing.
+ */
+export function acknowledgeCrossStackReference(scope: IConstruct, rule: string, what: string): void {
+  acknowledgeControlTowerRule(
+    scope,
+    rule,
+    `${what} is set, to a value from another stack; cfn-guard checks one template at a time and cannot resolve the cross-stack reference.`,
+  );
+}

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,6 +6,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
 import { grantPrefixes, plainPrefix, S3_READ_ACTIONS, S3_WRITE_ACTIONS } from '../common/s3-access';
+import { restrictGrantsToAwsServices } from '../common/kms';
+import { acknowledgeControlTowerRule, acknowledgeInlinePolicy, acknowledgeRegulatedRule, acknowledgeWildcardResources } from '../common/nag';
 
 /** The zones of the data lake, one bucket each. */
 export enum DataLakeZone {
@@ -50,11 +52,58 @@ export interface DataLakeProps {
    */
   readonly eventBridgeEnabled?: boolean;
   /**
+   * Replicates the curated and artifacts zones to buckets in a second Region, for teams that must
+   * keep a copy there. The destination buckets must be versioned and SSE-KMS with `destinationKey`.
+   * @default - no replication (a second Region doubles the storage bill)
+   */
+  readonly replication?: DataLakeReplication;
+  /**
+   * Object Lock on the artifacts zone: new model versions cannot be overwritten or deleted until this
+   * mode's retention ends. Set it with `artifactsObjectLockRetention`. Object Lock cannot be turned
+   * off again, and it cannot be combined with `RemovalPolicy.DESTROY` (locked objects cannot be emptied).
+   * @default - no Object Lock
+   * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html
+   */
+  readonly artifactsObjectLockMode?: DataLakeObjectLockMode;
+  /**
+   * How long each new object version of the artifacts zone stays locked: whole days, from 1 day to
+   * 100 years. Required with `artifactsObjectLockMode`.
+   * @default - no Object Lock
+   */
+  readonly artifactsObjectLockRetention?: Duration;
+  /**
    * What happens to the buckets and the key created here when they leave the stack.
    * `RemovalPolicy.DESTROY` also empties the buckets first (auto-delete objects).
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Cross-Region replication of the curated and artifacts zones of a {@link DataLake}.
+ *
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication.html
+ */
+export interface DataLakeReplication {
+  /** The versioned bucket, in the second Region, that receives the curated zone. */
+  readonly curatedDestination: s3.IBucket;
+  /** The versioned bucket, in the second Region, that receives the artifacts zone. */
+  readonly artifactsDestination: s3.IBucket;
+  /** The key, in the second Region, that encrypts the replicas. */
+  readonly destinationKey: kms.IKey;
+  /**
+   * Whether deletions (delete markers) are replicated too.
+   * @default false - a deletion in the lake leaves the replica in place
+   */
+  readonly deleteMarkerReplication?: boolean;
+}
+
+/** The Object Lock retention mode of the artifacts zone. */
+export enum DataLakeObjectLockMode {
+  /** Users with `s3:BypassGovernanceRetention` can still delete or shorten a lock. */
+  GOVERNANCE = 'GOVERNANCE',
+  /** Nobody, including the root user, can delete a locked version before its retention ends. */
+  COMPLIANCE = 'COMPLIANCE',
 }
 
 /**
@@ -372,14 +421,15 @@ export class DataLake extends DataLakeBase {
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const destroy = removalPolicy === RemovalPolicy.DESTROY;
+    const objectLock = this.artifactsObjectLock(props, destroy);
 
     this.encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', {
+      restrictGrantsToAwsServices(new kms.Key(this, 'Key', {
         description: `Encrypts the zones of the data lake ${this.node.path}`,
         enableKeyRotation: true,
         removalPolicy,
-      });
+      }));
 
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -398,8 +448,9 @@ export class DataLake extends DataLakeBase {
       reason: 'This bucket is the target of the zones\u2019 server access logs; logging it to itself would loop.',
     });
 
-    const zone = (zoneId: string, zoneName: DataLakeZone, extraRules: s3.LifecycleRule[]) =>
+    const zone = (zoneId: string, zoneName: DataLakeZone, extraRules: s3.LifecycleRule[], extra: Partial<s3.BucketProps> = {}) =>
       new s3.Bucket(this, zoneId, {
+        ...extra,
         encryption: s3.BucketEncryption.KMS,
         encryptionKey: this.encryptionKey,
         bucketKeyEnabled: true,
@@ -428,8 +479,31 @@ export class DataLake extends DataLakeBase {
         transitions: [{ storageClass: s3.StorageClass.INTELLIGENT_TIERING, transitionAfter: Duration.days(tieringDays) }],
       },
     ]);
-    this.curatedBucket = zone('Curated', DataLakeZone.CURATED, []);
-    this.artifactsBucket = zone('Artifacts', DataLakeZone.ARTIFACTS, []);
+    const replication = props.replication;
+    if (replication && replication.curatedDestination === replication.artifactsDestination) {
+      throw invalidProp(this, 'replication.artifactsDestination', 'must be another bucket than replication.curatedDestination', replication.artifactsDestination.node.path);
+    }
+    const replicate = (destination: s3.IBucket | undefined): Partial<s3.BucketProps> =>
+      destination && replication
+        ? {
+            replicationRules: [
+              {
+                id: 'replicate-to-second-region',
+                destination,
+                kmsKey: replication.destinationKey,
+                sseKmsEncryptedObjects: true,
+                deleteMarkerReplication: replication.deleteMarkerReplication ?? false,
+                priority: 0,
+              },
+            ],
+          }
+        : {};
+    this.curatedBucket = zone('Curated', DataLakeZone.CURATED, [], replicate(replication?.curatedDestination));
+    this.artifactsBucket = zone('Artifacts', DataLakeZone.ARTIFACTS, [], {
+      ...replicate(replication?.artifactsDestination),
+      ...(objectLock ? { objectLockEnabled: true, objectLockDefaultRetention: objectLock } : {}),
+    });
+    this.acknowledgeOptionalControls(props, objectLock !== undefined);
 
     // EventBridge notifications are switched on by aws-cdk-lib's stack-wide custom resource.
     const notificationsHandler = Stack.of(this)
@@ -440,6 +514,102 @@ export class DataLake extends DataLakeBase {
         reason:
           'aws-cdk-lib\u2019s bucket-notifications handler runs only while CloudFormation deploys; the managed policy lets it write its own logs and nothing else. Its other permission (s3:PutBucketNotification) is an inline policy.',
       });
+      acknowledgeControlTowerRule(
+        notificationsHandler,
+        'lambda_inside_vpc_check',
+        'aws-cdk-lib\u2019s bucket-notifications handler runs only while CloudFormation deploys; it calls only the S3 control API (PutBucketNotificationConfiguration) with IAM authentication over TLS and reads no data.',
+      );
+    }
+  }
+
+  /** The artifacts zone's Object Lock retention, validated; undefined when off. */
+  private artifactsObjectLock(props: DataLakeProps, destroy: boolean): s3.ObjectLockRetention | undefined {
+    const mode = props.artifactsObjectLockMode;
+    const retention = props.artifactsObjectLockRetention;
+    if (mode === undefined && retention === undefined) return undefined;
+    if (mode === undefined) throw invalidProp(this, 'artifactsObjectLockMode', 'must be given with artifactsObjectLockRetention', mode);
+    if (retention === undefined) throw invalidProp(this, 'artifactsObjectLockRetention', 'must be given with artifactsObjectLockMode', retention);
+    if (!Object.values(DataLakeObjectLockMode).includes(mode)) {
+      throw invalidProp(this, 'artifactsObjectLockMode', 'must be GOVERNANCE or COMPLIANCE', mode);
+    }
+    if (Token.isUnresolved(retention.toSeconds())) throw invalidProp(this, 'artifactsObjectLockRetention', 'must be known at synth, not a token', retention.toString());
+    // S3 takes the default retention in whole days; aws-cdk-lib allows 1 day to 100 years.
+    const days = retention.toSeconds() / 86400;
+    validateNumber(this, 'artifactsObjectLockRetention (days)', days, { integer: true, min: 1, max: 36500 });
+    if (destroy) {
+      throw invalidProp(this, 'artifactsObjectLockMode', 'must not be combined with RemovalPolicy.DESTROY (locked objects cannot be emptied)', mode);
+    }
+    const period = Duration.days(days);
+    return mode === DataLakeObjectLockMode.COMPLIANCE ? s3.ObjectLockRetention.compliance(period) : s3.ObjectLockRetention.governance(period);
+  }
+
+  /**
+   * Acknowledges the NIST/HIPAA and Control Tower findings that each bucket of the lake raises by
+   * design, and those of the optional controls (replication, Object Lock) while they are off.
+   */
+  private acknowledgeOptionalControls(props: DataLakeProps, objectLocked: boolean): void {
+    const logs = this.accessLogsBucket;
+    acknowledgeRegulatedRule(logs, 'S3DefaultEncryptionKMS', 'S3 server access log delivery supports only SSE-S3 on the target bucket; the zones themselves are SSE-KMS.');
+    acknowledgeControlTowerRule(logs, 's3_bucket_default_encryption_kms_check', 'S3 server access log delivery supports only SSE-S3 on the target bucket; the zones themselves are SSE-KMS.');
+    acknowledgeControlTowerRule(logs, 's3_bucket_logging_enabled_check', 'This bucket is the target of the zones\u2019 server access logs; logging it to itself would loop.');
+    acknowledgeRegulatedRule(logs, 'S3BucketReplicationEnabled', 'Access logs are audit records of this Region\u2019s lake, versioned and kept for accessLogsRetentionDays; they are not replicated with the data.');
+    acknowledgeControlTowerRule(logs, 's3_bucket_object_lock_enabled_check', 'Access logs are versioned and expire by lifecycle after accessLogsRetentionDays; Object Lock would keep S3 from expiring them.');
+    acknowledgeControlTowerRule(logs, 's3_event_notifications_enabled_check', 'Only S3 log delivery writes to this bucket; no workflow reacts to its objects.');
+
+    const eventBridge = props.eventBridgeEnabled ?? true;
+    for (const [bucket, name] of [
+      [this.rawBucket, 'raw'],
+      [this.curatedBucket, 'curated'],
+      [this.artifactsBucket, 'artifacts'],
+    ] as const) {
+      acknowledgeControlTowerRule(
+        bucket,
+        's3_event_notifications_enabled_check',
+        eventBridge
+          ? 'EventBridge notifications are on, set by aws-cdk-lib\u2019s Custom::S3BucketNotifications resource rather than the bucket\u2019s NotificationConfiguration property, which is all the rule reads.'
+          : 'EventBridge notifications were turned off with eventBridgeEnabled: false, for a lake that no workflow watches.',
+      );
+      if (!(name === 'artifacts' && objectLocked)) {
+        acknowledgeControlTowerRule(
+          bucket,
+          's3_bucket_object_lock_enabled_check',
+          name === 'artifacts'
+            ? 'Object Lock is optional (artifactsObjectLockMode), off by default because it cannot be turned off and locked model versions cannot be deleted, even by the account; versioning keeps every overwritten version meanwhile.'
+            : `The ${name} zone is rewritten by ingestion and ETL and trimmed by lifecycle rules, which Object Lock would block; versioning keeps overwritten versions for noncurrentVersionExpirationDays.`,
+        );
+      }
+      const replicated = props.replication !== undefined && name !== 'raw';
+      if (!replicated) {
+        acknowledgeRegulatedRule(
+          bucket,
+          'S3BucketReplicationEnabled',
+          name === 'raw'
+            ? 'The raw zone holds data as it landed from sources that keep their own copy, and is derived into the curated zone, which can be replicated (replication).'
+            : 'Cross-Region replication is optional (replication), off by default because it needs buckets and a key in a second Region and doubles the storage bill; versioning protects against overwrites and deletions in this Region.',
+        );
+      }
+      // aws-cdk-lib's notifications resource writes its s3:PutBucketNotification grant as an inline policy.
+      const notifications = bucket.node.tryFindChild('Notifications');
+      if (notifications) acknowledgeInlinePolicy(notifications);
+    }
+    if (props.replication) {
+      for (const bucket of [this.curatedBucket, this.artifactsBucket]) {
+        const role = bucket.node.tryFindChild('ReplicationRole');
+        if (!role) continue;
+        acknowledgeInlinePolicy(role);
+        // aws-cdk-lib's replication role: S3 replicates every object of the zone, whose keys are chosen at run time.
+        acknowledgeWildcardResources(
+          role,
+          [bucket.arnForObjects('*'), ...(bucket === this.curatedBucket ? [props.replication.curatedDestination] : [props.replication.artifactsDestination]).map((d) => d.arnForObjects('*'))],
+          'S3 replication reads every object version of the zone and writes its replica under the same key in the destination bucket; the keys are chosen at run time.',
+        );
+        for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+          Validations.of(role).acknowledge({
+            id: `AwsSolutions-IAM5[Action::${action}]`,
+            reason: 'aws-cdk-lib\u2019s replication role decrypts with the lake key and re-encrypts replicas with the destination key; the actions name those two keys only.',
+          });
+        }
+      }
     }
   }
 

@@ -11,10 +11,11 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct, IConstruct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
 import { allowCloudWatchLogs, logRetention } from '../common/logging';
-import { acknowledgeWildcardResources } from '../common/nag';
+import { acknowledgeInlinePolicy, acknowledgeWildcardResources } from '../common/nag';
 import { DataLakeZone, IDataLake } from '../data-lake';
 import { inferenceRunnerPath } from './private/assets';
 import { buildRecipe, compareVersions, recipeHash, SEMVER, sha256ToBase64 } from './private/recipe';
+import { restrictGrantsToAwsServices } from '../common/kms';
 
 /** One model release: a component version whose recipe runs the reference runner on one model file. */
 export interface EdgeModelVersion {
@@ -348,7 +349,7 @@ export class EdgeDeployment extends Construct implements IEdgeDeployment {
 
     this.encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', { description: `Encrypts the logs of the edge component ${this.componentName}`, enableKeyRotation: true, removalPolicy });
+      restrictGrantsToAwsServices(new kms.Key(this, 'Key', { description: `Encrypts the logs of the edge component ${this.componentName}`, enableKeyRotation: true, removalPolicy }));
     if (!props.encryptionKey) allowCloudWatchLogs(this.encryptionKey);
     this.logGroup = new logs.LogGroup(this, 'ComponentLogs', {
       logGroupName: `/aws/greengrass/UserComponent/${stack.region}/${this.componentName}`,
@@ -363,6 +364,7 @@ export class EdgeDeployment extends Construct implements IEdgeDeployment {
       // A role alias may not grant credentials that outlive the role's maximum session.
       maxSessionDuration: Duration.seconds(Math.max(credentialSeconds, 3600)),
     });
+    acknowledgeInlinePolicy(this.tokenExchangeRole);
     const artifacts = this.dataLake.bucket(DataLakeZone.ARTIFACTS);
     const modelObjects = artifacts.arnForObjects(`${this.modelsPrefix}*`);
     this.tokenExchangeRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadModels', actions: ['s3:GetObject'], resources: [modelObjects] }));

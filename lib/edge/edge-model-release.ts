@@ -11,11 +11,12 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
 import { allowCloudWatchLogs, logRetention } from '../common/logging';
-import { acknowledgeWildcardResources } from '../common/nag';
+import { acknowledgeControlTowerRule, acknowledgeInlinePolicy, acknowledgeRegulatedRule, acknowledgeWildcardResources } from '../common/nag';
 import { runtimeCode } from '../common/runtime-assets';
 import { DataLakeZone } from '../data-lake';
 import { grantReleaseTo, IEdgeDeployment } from './edge-deployment';
 import { SEMVER } from './private/recipe';
+import { restrictGrantsToAwsServices } from '../common/kms';
 
 /** The settings of an {@link EdgeModelRelease}: its props without the deployment (what a stack wires in). */
 export interface EdgeModelReleaseOptions {
@@ -121,10 +122,12 @@ export class EdgeModelRelease extends Construct {
 
     this.encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', { description: `Encrypts the failures and logs of the edge releases of ${deployment.componentName}`, enableKeyRotation: true, removalPolicy });
+      restrictGrantsToAwsServices(new kms.Key(this, 'Key', { description: `Encrypts the failures and logs of the edge releases of ${deployment.componentName}`, enableKeyRotation: true, removalPolicy }));
     if (!props.encryptionKey) allowCloudWatchLogs(this.encryptionKey);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      // SQS's default, made explicit: it marks the queue as a dead-letter queue (Control Tower CT.SQS.PR.1).
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: this.encryptionKey,
       enforceSSL: true,
@@ -227,6 +230,12 @@ export class EdgeModelRelease extends Construct {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'The AWS-managed Lambda execution policy grants only the CloudWatch Logs actions every function needs.',
     });
+
+    acknowledgeInlinePolicy(role);
+    const outsideVpc =
+      'The function calls only AWS APIs (Greengrass, IoT, and S3 for the one model it releases) with IAM authentication over TLS; in a VPC it would need a NAT gateway or interface endpoints for Greengrass and IoT, which the edge stack does not own.';
+    acknowledgeRegulatedRule(this.releaseFunction, 'LambdaInsideVPC', outsideVpc);
+    acknowledgeControlTowerRule(this.releaseFunction, 'lambda_inside_vpc_check', outsideVpc);
 
     this.rule = new events.Rule(this, 'ModelCreated', {
       description: `Releases a new model under ${deployment.modelsPrefix} of the artifacts zone to the fleet of ${deployment.componentName}`,

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as storagegateway from 'aws-cdk-lib/aws-storagegateway';
 import { Construct } from 'constructs';
 import { invalidProp } from '../common/errors';
+import { acknowledgeInlinePolicy } from '../common/nag';
 import { plainPrefix } from '../common/s3-access';
 import { DataLakeZone, IDataLake } from '../data-lake';
 
@@ -129,6 +130,7 @@ export class OnPremisesIngest extends Construct {
       }),
       description: `Storage Gateway file share into s3://<raw zone>/${this.prefix}`,
     });
+    acknowledgeInlinePolicy(this.role);
     if (props.readOnly) props.dataLake.grantRead(this.role, DataLakeZone.RAW, p);
     else props.dataLake.grantReadWrite(this.role, DataLakeZone.RAW, p);
     // The gateway checks where the bucket lives and lists the multipart uploads it may resume.

@@ -3,6 +3,7 @@ import * as athena from 'aws-cdk-lib/aws-athena';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
+import { acknowledgeCrossStackReference } from '../common/nag';
 import { plainPrefix } from '../common/s3-access';
 import { DataLakeZone, IDataLake } from '../data-lake/data-lake';
 import { DataLakeLocation, IDataCatalog } from './data-catalog';
@@ -201,6 +202,9 @@ export class AnalyticsWorkgroup extends Construct implements IAnalyticsWorkgroup
     for (const location of this.dataLocations) plainPrefix(this, 'dataLocations.prefix', location.prefix);
     this.resultsLocation = props.dataLake.s3Uri(DataLakeZone.ARTIFACTS, this.resultsPrefix);
 
+    if (Stack.of(props.dataLake.encryptionKey) !== Stack.of(this)) {
+      acknowledgeCrossStackReference(this, 'athena_workgroup_results_encrypted_at_rest_kms_check', 'The results\u2019 EncryptionConfiguration (SSE_KMS with the lake\u2019s key)');
+    }
     this.workgroup = new athena.CfnWorkGroup(this, 'Resource', {
       name,
       description: `Queries over the lake's Glue database (${this.node.path})`,

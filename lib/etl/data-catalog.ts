@@ -6,10 +6,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
 import { invalidProp } from '../common/errors';
 import { allowCloudWatchLogs } from '../common/logging';
-import { acknowledgeWildcardResources } from '../common/nag';
+import { acknowledgeInlinePolicy, acknowledgeWildcardResources } from '../common/nag';
 import { plainPrefix } from '../common/s3-access';
 import { DataLakeZone, IDataLake } from '../data-lake/data-lake';
 import { grantLocation } from '../data-lake/private/location-grants';
+import { restrictGrantsToAwsServices } from '../common/kms';
 
 /**
  * A Glue database that describes tables in the lake. Analytics and notebooks take this interface, so
@@ -266,6 +267,7 @@ export class LakeCrawler extends Construct {
       assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
       description: `Glue crawler ${this.node.path}: reads its own lake prefixes and writes the catalog`,
     });
+    acknowledgeInlinePolicy(this.role);
     const targets = options.targets.map((t) => {
       const prefix = plainPrefix(this, 'targets.prefix', t.prefix);
       grantLocation(lake, this.role, t.zone, prefix, false);
@@ -367,11 +369,11 @@ export class DataCatalog extends DataCatalogBase {
 
     this.encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', {
+      restrictGrantsToAwsServices(new kms.Key(this, 'Key', {
         description: `Encrypts the Glue logs and job bookmarks of the data catalog ${this.node.path}`,
         enableKeyRotation: true,
         removalPolicy,
-      });
+      }));
     if (!props.encryptionKey) allowCloudWatchLogs(this.encryptionKey);
     this.securityConfigurationKey = this.encryptionKey;
 

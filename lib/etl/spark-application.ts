@@ -8,6 +8,7 @@ import { plainPrefix } from '../common/s3-access';
 import { DataLakeZone, IDataLake } from '../data-lake/data-lake';
 import { DataLakeLocation, IDataCatalog } from './data-catalog';
 import { grantLocation } from '../data-lake/private/location-grants';
+import { acknowledgeInlinePolicy } from '../common/nag';
 
 /** A lake location that a Spark application's jobs may read, or read and write. */
 export interface SparkLakeAccess extends DataLakeLocation {
@@ -135,6 +136,7 @@ export class SparkApplication extends Construct implements ec2.IConnectable, iam
       assumedBy: new iam.ServicePrincipal('emr-serverless.amazonaws.com'),
       description: `EMR Serverless jobs of ${this.node.path}: the lake locations they are given, and their logs`,
     });
+    acknowledgeInlinePolicy(this.jobRole);
     this.grantPrincipal = this.jobRole;
     for (const access of props.lakeAccess) {
       const prefix = plainPrefix(this, 'lakeAccess.prefix', access.prefix);

@@ -10,6 +10,7 @@ import { DataLakeZone, IDataLake } from '../data-lake/data-lake';
 import { DataLakeLocation, grantGlueLogs, IDataCatalog } from './data-catalog';
 import { packageAssetFile } from './private/package-assets';
 import { grantLocation } from '../data-lake/private/location-grants';
+import { acknowledgeInlinePolicy } from '../common/nag';
 
 /**
  * The worker types that Glue 5.0 accepts for Spark ETL jobs (G.025X is for streaming jobs only,
@@ -285,6 +286,7 @@ export class SparkEtlJob extends Construct implements ISparkEtlJob, iam.IGrantab
       assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
       description: `Glue Spark job ${this.node.path}: reads its input prefix, writes its output, temporary and Spark UI prefixes`,
     });
+    acknowledgeInlinePolicy(this.role);
     this.grantPrincipal = this.role;
     // The script object itself, not the staging bucket's other assets.
     this.role.addToPrincipalPolicy(

@@ -9,6 +9,8 @@ import { plainPrefix } from '../common/s3-access';
 import { DataLakeZone, IDataLake } from '../data-lake/data-lake';
 import { DataLakeLocation, IDataCatalog } from './data-catalog';
 import { grantLocation } from '../data-lake/private/location-grants';
+import { restrictGrantsToAwsServices } from '../common/kms';
+import { acknowledgeInlinePolicy } from '../common/nag';
 
 /** The settings of a {@link SpectrumWarehouse} that a stack does not wire (its option bag). */
 export interface SpectrumWarehouseOptions {
@@ -136,12 +138,13 @@ export class SpectrumWarehouse extends Construct implements ec2.IConnectable {
 
     this.encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', { description: `Encrypts the Redshift Serverless namespace ${this.node.path}`, enableKeyRotation: true, removalPolicy });
+      restrictGrantsToAwsServices(new kms.Key(this, 'Key', { description: `Encrypts the Redshift Serverless namespace ${this.node.path}`, enableKeyRotation: true, removalPolicy }));
 
     this.spectrumRole = new iam.Role(this, 'SpectrumRole', {
       assumedBy: new iam.CompositePrincipal(new iam.ServicePrincipal('redshift.amazonaws.com'), new iam.ServicePrincipal('redshift-serverless.amazonaws.com')),
       description: `Redshift Spectrum of ${this.node.path}: reads the Glue catalog and the chosen lake locations`,
     });
+    acknowledgeInlinePolicy(this.spectrumRole);
     props.catalog.grantReadCatalog(this.spectrumRole);
     for (const location of locations) {
       const prefix = plainPrefix(this, 'dataLocations.prefix', location.prefix);

@@ -16,6 +16,8 @@ import { allowCloudWatchLogs, logRetention } from '../common/logging';
 import { runtimeCode } from '../common/runtime-assets';
 import { LustreCache } from '../storage/lustre-cache';
 import { TrainingCluster } from '../training/training-cluster';
+import { restrictGrantsToAwsServices } from '../common/kms';
+import { acknowledgeControlTowerRule, acknowledgeInlinePolicy, acknowledgeRegulatedRule } from '../common/nag';
 
 /** The namespace of the queue metrics that the monitor's function publishes. */
 const DEFAULT_QUEUE_METRICS_NAMESPACE = 'CdkMlAtScale/Batch';
@@ -158,11 +160,11 @@ export class StallMonitor extends Construct {
     // ---- notifications
     this.encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', {
+      restrictGrantsToAwsServices(new kms.Key(this, 'Key', {
         description: `Encrypts the alarm topic and logs of the stall monitor ${this.node.path}`,
         enableKeyRotation: true,
         removalPolicy,
-      });
+      }));
     if (!props.encryptionKey) allowCloudWatchLogs(this.encryptionKey);
     if (props.alarmTopic) {
       this.alarmTopic = props.alarmTopic;
@@ -229,6 +231,20 @@ export class StallMonitor extends Construct {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'The AWS-managed Lambda execution policy grants only the CloudWatch Logs actions every function needs.',
     });
+    acknowledgeInlinePolicy(role);
+    acknowledgeRegulatedRule(
+      this.queueMetricsFunction,
+      'LambdaConcurrency',
+      'A schedule invokes the function once a minute, for 50 s at most: it never runs more than two at once, and a reservation would only take from the account\u2019s unreserved pool.',
+    );
+    acknowledgeRegulatedRule(
+      this.queueMetricsFunction,
+      'LambdaDLQ',
+      'A failed run has nothing worth retrying: the next run a minute later publishes the current values, and QueueMetricsFailingAlarm notifies the topic when runs keep failing.',
+    );
+    const outsideVpc = 'The function calls only AWS APIs (Batch ListJobs, CloudWatch PutMetricData) with IAM authentication over TLS, and handles no data of the lake; in a VPC it would need a NAT gateway or interface endpoints for Batch and CloudWatch, which an isolated VPC may not have.';
+    acknowledgeRegulatedRule(this.queueMetricsFunction, 'LambdaInsideVPC', outsideVpc);
+    acknowledgeControlTowerRule(this.queueMetricsFunction, 'lambda_inside_vpc_check', outsideVpc);
     new events.Rule(this, 'QueueMetricsSchedule', {
       description: 'Runs the stall monitor\u2019s queue metrics function once a minute',
       schedule: events.Schedule.rate(Duration.minutes(1)),

@@ -6,6 +6,8 @@ import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
 import { allowCloudWatchLogs, logRetention } from '../common/logging';
 import { LARGEST_VPC_MASK, networkBlock, planSubnets, prefixLength, SMALLEST_SUBNET_MASK, smallestRangeMask, SubnetDemand } from './private/subnet-plan';
+import { restrictGrantsToAwsServices } from '../common/kms';
+import { acknowledgeControlTowerRule, acknowledgeInlinePolicy, acknowledgeRegulatedRule } from '../common/nag';
 
 /** Properties of an {@link MlVpc}. */
 export interface MlVpcProps {
@@ -131,11 +133,11 @@ export class MlVpc extends Construct {
 
     this.encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', {
+      restrictGrantsToAwsServices(new kms.Key(this, 'Key', {
         description: `Encrypts the flow logs of ${this.node.path}`,
         enableKeyRotation: true,
         removalPolicy,
-      });
+      }));
     allowCloudWatchLogs(this.encryptionKey);
     const stack = Stack.of(this);
 
@@ -145,7 +147,8 @@ export class MlVpc extends Construct {
     const subnetConfiguration: ec2.SubnetConfiguration[] =
       natGateways > 0
         ? [
-            { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: plan.publicMask },
+            // Only the NAT gateways live in the public subnets, with Elastic IPs: nothing launched there gets a public IP.
+            { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: plan.publicMask, mapPublicIpOnLaunch: false },
             { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: plan.privateMask },
           ]
         : [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: plan.privateMask }];
@@ -159,6 +162,23 @@ export class MlVpc extends Construct {
       enableDnsHostnames: true,
       enableDnsSupport: true,
     });
+
+    for (const subnet of this.vpc.publicSubnets) {
+      acknowledgeRegulatedRule(
+        subnet,
+        'VPCNoUnrestrictedRouteToIGW',
+        'Public subnets hold only the NAT gateways (nothing else is placed there, and they assign no public IPs); their default route to the internet gateway is how the private subnets reach the internet through NAT.',
+      );
+    }
+    // aws-cdk-lib's provider of restrictDefaultSecurityGroup: a stack-wide singleton outside the VPC.
+    const restrictProvider = stack.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    if (restrictProvider) {
+      acknowledgeControlTowerRule(
+        restrictProvider,
+        'lambda_inside_vpc_check',
+        "aws-cdk-lib's custom resource that removes the default security group's rules at deployment; it calls only the EC2 API, with IAM authentication over TLS, and handles no data.",
+      );
+    }
 
     if (Token.isUnresolved(stack.region) && maxAzs > 2) {
       Validations.of(this).addWarning(
@@ -177,6 +197,7 @@ export class MlVpc extends Construct {
       trafficType: ec2.FlowLogTrafficType.ALL,
       maxAggregationInterval: ec2.FlowLogMaxAggregationInterval.ONE_MINUTE,
     });
+    acknowledgeInlinePolicy(this.flowLog.node.findChild('IAMRole'));
 
     const privateSubnets: ec2.SubnetSelection = {
       subnetType: natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,

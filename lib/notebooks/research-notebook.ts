@@ -12,6 +12,8 @@ import { grantExploration } from './private/access';
 import { autoStopScript, starterNotebooksDir } from './private/assets';
 import { defaultSubnets, requiredEndpoints, warnMissingEndpoints } from './private/endpoints';
 import { ResearchAccessOptions, ResearchResources } from './research-access';
+import { restrictGrantsToAwsServices } from '../common/kms';
+import { acknowledgeCrossStackReference, acknowledgeInlinePolicy } from '../common/nag';
 
 /**
  * Instance families that the SageMaker API's `InstanceType` enum (the notebook instance types) lists,
@@ -184,7 +186,7 @@ export class ResearchNotebook extends Construct implements iam.IGrantable, ec2.I
 
     this.encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', { description: `Encrypts the ML storage volume of ${this.node.path}`, enableKeyRotation: true, removalPolicy });
+      restrictGrantsToAwsServices(new kms.Key(this, 'Key', { description: `Encrypts the ML storage volume of ${this.node.path}`, enableKeyRotation: true, removalPolicy }));
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -198,6 +200,7 @@ export class ResearchNotebook extends Construct implements iam.IGrantable, ec2.I
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: `Execution role of the notebook instance ${this.node.path}: exploration of the curated zone`,
     });
+    acknowledgeInlinePolicy(this.role);
     this.grantPrincipal = this.role;
     grantExploration(this, this.role, { ...props, encryptionKey: this.encryptionKey, logGroupName: '/aws/sagemaker/NotebookInstances' });
     this.role.addToPrincipalPolicy(
@@ -237,6 +240,10 @@ export class ResearchNotebook extends Construct implements iam.IGrantable, ec2.I
 
     const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? defaultSubnets(props.vpc)).subnets;
     if (subnets.length === 0) throw invalidProp(this, 'vpcSubnets', 'must select at least one subnet', props.vpcSubnets ?? 'the private subnets');
+    if (Stack.of(subnets[0]) !== Stack.of(this)) {
+      acknowledgeCrossStackReference(this, 'sagemaker_notebook_no_direct_internet_access_check', 'DirectInternetAccess is Disabled and SubnetId');
+      acknowledgeCrossStackReference(this, 'sagemaker_notebook_instance_inside_vpc_check', 'SubnetId');
+    }
     this.notebookInstance = new sagemaker.CfnNotebookInstance(this, 'Resource', {
       notebookInstanceName: this.notebookInstanceName,
       instanceType: this.instanceType,

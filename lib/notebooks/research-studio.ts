@@ -5,11 +5,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { invalidProp } from '../common/errors';
-import { acknowledgeWildcardResources, principalConstruct } from '../common/nag';
+import { acknowledgeInlinePolicy, acknowledgeWildcardResources, principalConstruct } from '../common/nag';
 import { IDataLake } from '../data-lake';
 import { grantExploration } from './private/access';
 import { defaultSubnets, requiredEndpoints, warnMissingEndpoints } from './private/endpoints';
 import { ResearchAccessOptions, ResearchResources } from './research-access';
+import { restrictGrantsToAwsServices } from '../common/kms';
 
 /** Idle shutdown bounds of Studio apps, minutes (AWS::SageMaker::Domain IdleSettings: 60 to 525600). */
 const IDLE_MINUTES = { min: 60, max: 525600 };
@@ -121,7 +122,7 @@ export class ResearchStudio extends Construct implements iam.IGrantable, ec2.ICo
 
     this.encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', { description: `Encrypts the Studio domain ${this.node.path}`, enableKeyRotation: true, removalPolicy });
+      restrictGrantsToAwsServices(new kms.Key(this, 'Key', { description: `Encrypts the Studio domain ${this.node.path}`, enableKeyRotation: true, removalPolicy }));
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -137,6 +138,7 @@ export class ResearchStudio extends Construct implements iam.IGrantable, ec2.ICo
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: `Default execution role of the Studio domain ${this.node.path}: exploration of the curated zone`,
     });
+    acknowledgeInlinePolicy(this.role);
     this.grantPrincipal = this.role;
     grantExploration(this, this.role, { ...props, encryptionKey: this.encryptionKey, logGroupName: '/aws/sagemaker/studio' });
 
@@ -202,6 +204,7 @@ export class ResearchStudio extends Construct implements iam.IGrantable, ec2.ICo
         }),
       ],
     });
+    acknowledgeInlinePolicy(this.studioPolicy);
     Validations.of(this.studioPolicy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'sagemaker:ListApps, ListSpaces, ListUserProfiles and ListTags support no resource-level permissions; Studio lists the apps and spaces it shows.',

@@ -11,11 +11,12 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { invalidProp, requireLiteral, validateNumber } from '../common/errors';
 import { allowCloudWatchLogs, logRetention, validateStateMachineTimeout } from '../common/logging';
-import { acknowledgeWildcardResources } from '../common/nag';
+import { acknowledgeInlinePolicy, acknowledgeWildcardResources } from '../common/nag';
 import { ISparkEtlJob } from '../etl/spark-etl-job';
 import { IDatasetSharder } from '../sharding/dataset-sharder';
 import { ITrainingCluster, TrainingJob, TrainingQueue } from '../training/training-cluster';
 import { jsonataDescribe } from '../sharding/jsonata';
+import { restrictGrantsToAwsServices } from '../common/kms';
 
 /** AWS Batch array jobs have 2 to 10,000 children: past that, each child preprocesses every `SHARD_STRIDE`-th shard. */
 const MAX_ARRAY_SIZE = 10000;
@@ -219,11 +220,11 @@ export class TrainingPipeline extends Construct {
 
     this.encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', {
+      restrictGrantsToAwsServices(new kms.Key(this, 'Key', {
         description: `Encrypts the logs and notifications of the training pipeline ${this.node.path}`,
         enableKeyRotation: true,
         removalPolicy,
-      });
+      }));
     if (!props.encryptionKey) allowCloudWatchLogs(this.encryptionKey);
     this.topic = props.topic ?? new sns.Topic(this, 'Topic', { masterKey: this.encryptionKey, enforceSSL: true });
     this.logGroup = new logs.LogGroup(this, 'Logs', { encryptionKey: this.encryptionKey, retention, removalPolicy });
@@ -236,6 +237,7 @@ export class TrainingPipeline extends Construct {
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
+    acknowledgeInlinePolicy(this.stateMachine);
     // SnsPublish grants sns:Publish only; an SSE-KMS topic also needs its key.
     this.topic.masterKey?.grant(this.stateMachine, 'kms:Decrypt', 'kms:GenerateDataKey');
     this.grantBatch(this.preprocessJobQueue, this.preprocessJobDefinition);

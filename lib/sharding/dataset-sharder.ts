@@ -11,9 +11,16 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct, IConstruct } from 'constructs';
 import { invalidProp, requireLiteral, validateNumber } from '../common/errors';
 import { allowCloudWatchLogs, logRetention, validateStateMachineTimeout } from '../common/logging';
-import { acknowledgeWildcardResources, flattenCfnValue } from '../common/nag';
+import {
+  acknowledgeCrossStackReference,
+  acknowledgeInlinePolicy,
+  acknowledgeRegulatedRule,
+  acknowledgeWildcardResources,
+  flattenCfnValue,
+} from '../common/nag';
 import { runtimeCode } from '../common/runtime-assets';
 import { jsonataDescribe, jsonataString } from './jsonata';
+import { restrictGrantsToAwsServices } from '../common/kms';
 
 /** The tag a run puts on what it writes before it commits (lib/sharding/runtime/s3.ts). */
 const RUN_STATE_TAG = 'ml-at-scale-sharder-run';
@@ -310,11 +317,11 @@ export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IC
     this.abandonedRunExpiration = this.addAbandonedRunExpiration(props.abandonedRunExpiration, timeout);
     this.operationalKey =
       props.operationalKey ??
-      new kms.Key(this, 'Key', {
+      restrictGrantsToAwsServices(new kms.Key(this, 'Key', {
         description: `Encrypts the logs and dead-letter queue of the dataset sharder ${this.node.path}`,
         enableKeyRotation: true,
         removalPolicy,
-      });
+      }));
     if (!props.operationalKey) allowCloudWatchLogs(this.operationalKey);
 
     const logGroup = (logId: string) =>
@@ -325,6 +332,8 @@ export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IC
     this.stateMachineLogGroup = logGroup('StateMachineLogs');
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      // SQS's default, made explicit: it marks the queue as a dead-letter queue (Control Tower CT.SQS.PR.1).
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: this.operationalKey,
       enforceSSL: true,
@@ -378,6 +387,15 @@ export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IC
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) do not support resource-level permissions; every S3 and KMS grant of this role names its resources.',
       });
+      acknowledgeInlinePolicy(f.role!);
+      if (options.reserved === undefined) {
+        acknowledgeRegulatedRule(
+          f,
+          'LambdaConcurrency',
+          'Concurrency is bounded by the caller, the Distributed Map (maxConcurrency), and reserving it by default would take from the account\u2019s unreserved pool (and fails on accounts at the minimum); set shardReservedConcurrency / controlReservedConcurrency to reserve.',
+        );
+      }
+      if (Stack.of(props.vpc) !== Stack.of(this)) acknowledgeCrossStackReference(f, 'lambda_inside_vpc_check', 'VpcConfig (the subnets of the given VPC)');
       return f;
     };
 
@@ -470,6 +488,7 @@ export class DatasetSharder extends Construct implements IDatasetSharder, ec2.IC
       'The Distributed Map reads the plan and writes its result files under the destination prefix, at keys chosen at run time.',
     );
     acknowledgeDistributedMapPolicy(this.stateMachine);
+    acknowledgeInlinePolicy(this.stateMachine);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'CloudWatch Logs log-delivery actions (logging level ALL) and X-Ray actions (tracing) do not support resource-level permissions.',

@@ -18,6 +18,8 @@ import {
 import { lustreMountCommands } from './mount-commands';
 import { LUSTRE } from './storage-catalog';
 import { capacityForDatasetGiB, checkLustre, demandMBps, describeLimit, sizeLustre, SizingLimit, TrainingDemand } from './throughput-sizing';
+import { restrictGrantsToAwsServices } from '../common/kms';
+import { acknowledgeControlTowerRule, acknowledgeRegulatedRule } from '../common/nag';
 
 /**
  * One link between a directory of the file system and an S3 prefix: an
@@ -443,11 +445,11 @@ export class LustreCache extends Construct implements ILustreCache {
     this.kmsKey = scratch
       ? undefined
       : (props.kmsKey ??
-        new kms.Key(this, 'Key', {
+        restrictGrantsToAwsServices(new kms.Key(this, 'Key', {
           description: `Encrypts the FSx for Lustre file system ${this.node.path}`,
           enableKeyRotation: true,
           removalPolicy,
-        }));
+        })));
     this.fileSystem = new fsx.LustreFileSystem(this, 'FileSystem', {
       vpc: props.vpc,
       vpcSubnet: subnet,
@@ -499,6 +501,11 @@ export class LustreCache extends Construct implements ILustreCache {
       if (actions.length) {
         alarm.addAlarmAction(...actions);
         alarm.addOkAction(...actions);
+      } else {
+        const reason =
+          'No alarmTopic or alarmActions was given: the alarm records state for the dashboard and for a monitor that routes it. StallMonitor notifies its topic for this alarm (a copy in its own stack when the file system is in another one); give alarmTopic to route this one directly.';
+        acknowledgeRegulatedRule(alarm, 'CloudWatchAlarmAction', reason);
+        acknowledgeControlTowerRule(alarm, 'cloudwatch_alarm_action_check', reason);
       }
       return alarm;
     };

@@ -8,6 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
 import { efsMountCommands } from './mount-commands';
+import { restrictGrantsToAwsServices } from '../common/kms';
 
 /**
  * The settings of a {@link SharedFileSystem}: its props without the VPC and the key, which a composition wires in. A stack that builds one takes this bag.
@@ -131,11 +132,11 @@ export class SharedFileSystem extends Construct implements ec2.IConnectable {
     const vpcSubnets = props.vpcSubnets ?? defaultPrivateSubnets(this, props.vpc);
     this.encryptionKey =
       props.encryptionKey ??
-      new kms.Key(this, 'Key', {
+      restrictGrantsToAwsServices(new kms.Key(this, 'Key', {
         description: `Encrypts the EFS file system ${this.node.path} and its backups`,
         enableKeyRotation: true,
         removalPolicy,
-      });
+      }));
 
     this.fileSystem = new efs.FileSystem(this, 'FileSystem', {
       vpc: props.vpc,

@@ -10,7 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { invalidProp, requireLiteral, validateNumber } from '../common/errors';
 import { allowCloudWatchLogs, logRetention } from '../common/logging';
-import { acknowledgeWildcardResources, principalConstruct } from '../common/nag';
+import { acknowledgeControlTowerRule, acknowledgeInlinePolicy, acknowledgeRegulatedRule, acknowledgeWildcardResources, principalConstruct } from '../common/nag';
 import { ILustreCache } from '../storage/lustre-cache';
 import { InstanceTypeFacts, schedulableMemoryMiB } from './instance-types';
 import {
@@ -29,6 +29,7 @@ import {
   scaleUpAdvice,
 } from './private/fleet-rules';
 import { hostSetupCommands } from './private/host-setup';
+import { restrictGrantsToAwsServices } from '../common/kms';
 
 /** The two job queues of a {@link TrainingCluster}. */
 export enum TrainingQueue {
@@ -699,6 +700,11 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
     if (this.efaEnabled || props.multiNodeCount !== undefined) {
       // EFA and multi-node jobs need every port between the nodes (the EFA requirement is all traffic).
       this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.allTraffic(), 'EFA and multi-node traffic within the cluster');
+      acknowledgeRegulatedRule(
+        this.securityGroup,
+        'EC2RestrictedCommonPorts',
+        'The all-traffic rule admits only members of this same security group (the cluster\u2019s own nodes), as EFA and multi-node jobs require; no port is open to any address range.',
+      );
     }
     if (props.lustre) this.openLustre(props.lustre);
     if (props.sharedFileSystem) {
@@ -795,10 +801,12 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
         description: `Containers of the jobs of ${this.node.path}`,
       });
     this.grantPrincipal = this.jobRole.grantPrincipal;
+    if (!props.jobRole) acknowledgeInlinePolicy(this.jobRole);
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: `ECS execution role of the jobs of ${this.node.path}: image pulls and logs`,
     });
+    acknowledgeInlinePolicy(this.executionRole);
 
     // ---- job definitions
     const logging = ecs.LogDriver.awsLogs({ logGroup: this.logGroup, streamPrefix: 'job' });
@@ -1018,6 +1026,7 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
       reason:
         'The AWS-maintained policy that ECS container instances need to register with the Batch-managed ECS cluster, pull images and send logs; AWS updates it as ECS changes. Jobs do not get it: they run with the job role.',
     });
+    acknowledgeInlinePolicy(role);
     return role;
   }
 
@@ -1054,11 +1063,11 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
   }
 
   private createKey(removalPolicy: RemovalPolicy): kms.Key {
-    const key = new kms.Key(this, 'Key', {
+    const key = restrictGrantsToAwsServices(new kms.Key(this, 'Key', {
       description: `Encrypts the root volumes and job logs of ${this.node.path}`,
       enableKeyRotation: true,
       removalPolicy,
-    });
+    }));
     // Root volumes: EC2 Auto Scaling (Batch's launcher) uses the key through EC2 for volumes of this account.
     key.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -1097,6 +1106,8 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
       httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
       httpPutResponseHopLimit: 1,
       httpEndpoint: true,
+      // One-minute instance metrics (Control Tower CT.EC2.PR.10): GPU hosts are few and costly to leave idle.
+      detailedMonitoring: true,
       blockDevices: [
         {
           deviceName: '/dev/xvda',
@@ -1121,12 +1132,21 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
       NetworkCardIndex: card,
       DeviceIndex: card === 0 ? 0 : 1,
       InterfaceType: 'efa',
+      // No public IP (Control Tower CT.EC2.PR.9). EC2 accepts the flag only on a single-interface launch.
+      ...(this.efaInterfaces === 1 ? { AssociatePublicIpAddress: false } : {}),
       Groups: [this.securityGroup.securityGroupId],
       DeleteOnTermination: true,
       Description: `EFA on network card ${card}`,
     }));
     const template = this.launchTemplate.node.defaultChild as ec2.CfnLaunchTemplate;
     template.addPropertyOverride('LaunchTemplateData.NetworkInterfaces', interfaces);
+    if (this.efaInterfaces > 1) {
+      acknowledgeControlTowerRule(
+        this.launchTemplate,
+        'ec2_launch_template_public_ip_disabled_check',
+        'EC2 rejects AssociatePublicIpAddress on a launch with several network interfaces, and assigns no public IPv4 address to such an instance; the instances also launch in private subnets.',
+      );
+    }
     template.addPropertyDeletionOverride('LaunchTemplateData.SecurityGroupIds');
     const ce = this.gpuComputeEnvironment.node.defaultChild as batch.CfnComputeEnvironment;
     ce.addPropertyDeletionOverride('ComputeResources.SecurityGroupIds');

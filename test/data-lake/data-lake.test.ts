@@ -1,9 +1,10 @@
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { DataLake, DataLakeZone } from '../../lib';
-import { nagFindings, testApp, testStack } from '../util/app';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { DataLake, DataLakeObjectLockMode, DataLakeZone } from '../../lib';
+import { consumerRole, nagFindings, testApp, testStack } from '../util/app';
 
 describe('DataLake with defaults', () => {
   const stack = testStack();
@@ -98,8 +99,8 @@ describe('DataLake grants', () => {
   const lakeStack = new Stack(app, 'Lake');
   const lake = new DataLake(lakeStack, 'Lake');
   const consumer = new Stack(app, 'Consumer');
-  const reader = new iam.Role(consumer, 'Reader', { assumedBy: new iam.ServicePrincipal('batch.amazonaws.com') });
-  const writer = new iam.Role(consumer, 'Writer', { assumedBy: new iam.ServicePrincipal('batch.amazonaws.com') });
+  const reader = consumerRole(new iam.Role(consumer, 'Reader', { assumedBy: new iam.ServicePrincipal('batch.amazonaws.com') }));
+  const writer = consumerRole(new iam.Role(consumer, 'Writer', { assumedBy: new iam.ServicePrincipal('batch.amazonaws.com') }));
   lake.grantRead(reader, DataLakeZone.CURATED, 'datasets');
   lake.grantReadWrite(writer, DataLakeZone.ARTIFACTS, 'checkpoints/');
   const template = Template.fromStack(consumer);
@@ -165,7 +166,7 @@ describe('DataLake grants', () => {
 describe('DataLake whole-zone grants', () => {
   const stack = testStack();
   const lake = new DataLake(stack, 'Lake');
-  const role = new iam.Role(stack, 'Auditor', { assumedBy: new iam.ServicePrincipal('batch.amazonaws.com') });
+  const role = consumerRole(new iam.Role(stack, 'Auditor', { assumedBy: new iam.ServicePrincipal('batch.amazonaws.com') }));
   lake.grantReadZone(role, DataLakeZone.RAW);
   lake.grantReadWriteZone(role, DataLakeZone.ARTIFACTS);
   const template = Template.fromStack(stack);
@@ -230,6 +231,68 @@ describe('DataLake, fullest configuration', () => {
   });
 });
 
+describe('DataLake with cross-Region replication and Object Lock on the artifacts zone', () => {
+  const stack = testStack();
+  const curatedReplica = s3.Bucket.fromBucketArn(stack, 'CuratedReplica', 'arn:aws:s3:::lake-curated-replica');
+  const artifactsReplica = s3.Bucket.fromBucketArn(stack, 'ArtifactsReplica', 'arn:aws:s3:::lake-artifacts-replica');
+  const replicaKey = kms.Key.fromKeyArn(stack, 'ReplicaKey', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555');
+  const lake = new DataLake(stack, 'Lake', {
+    replication: { curatedDestination: curatedReplica, artifactsDestination: artifactsReplica, destinationKey: replicaKey, deleteMarkerReplication: true },
+    artifactsObjectLockMode: DataLakeObjectLockMode.COMPLIANCE,
+    artifactsObjectLockRetention: Duration.days(365),
+  });
+  const template = Template.fromStack(stack);
+  const bucket = (b: s3.Bucket) => template.toJSON().Resources[stack.getLogicalId(b.node.defaultChild as s3.CfnBucket)].Properties;
+
+  test('replicates the curated and artifacts zones, SSE-KMS objects included, re-encrypted with the destination key', () => {
+    for (const [zone, replica] of [
+      [lake.curatedBucket, 'arn:aws:s3:::lake-curated-replica'],
+      [lake.artifactsBucket, 'arn:aws:s3:::lake-artifacts-replica'],
+    ] as const) {
+      expect(bucket(zone).ReplicationConfiguration).toMatchObject({
+        Role: expect.anything(),
+        Rules: [
+          {
+            Status: 'Enabled',
+            Destination: { Bucket: replica, EncryptionConfiguration: { ReplicaKmsKeyID: replicaKey.keyArn } },
+            SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
+            DeleteMarkerReplication: { Status: 'Enabled' },
+          },
+        ],
+      });
+    }
+  });
+
+  test('leaves the raw zone unreplicated', () => {
+    expect(bucket(lake.rawBucket).ReplicationConfiguration).toBeUndefined();
+  });
+
+  test('locks new artifacts versions in the mode and for the days asked for, and only the artifacts zone', () => {
+    expect(bucket(lake.artifactsBucket)).toMatchObject({
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } } },
+    });
+    expect(bucket(lake.curatedBucket).ObjectLockEnabled).toBeUndefined();
+  });
+
+  test('keeps every bucket when it leaves the stack', () => {
+    for (const b of Object.values(template.findResources('AWS::S3::Bucket'))) expect(b.DeletionPolicy).toBe('Retain');
+  });
+
+  test('has no unacknowledged cdk-nag finding (AwsSolutions, NIST 800-53 R5, HIPAA)', () => {
+    expect(nagFindings(stack)).toEqual([]);
+  });
+});
+
+test('acknowledges replication and Object Lock as optional controls when they are off', () => {
+  const stack = testStack();
+  const lake = new DataLake(stack, 'Lake');
+  const acks = (c: { node: { metadata: { type: string; data: unknown }[] } }) =>
+    JSON.stringify(c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules').map((m) => m.data));
+  expect(acks(lake.artifactsBucket)).toMatch(/NIST.800.53.R5-S3BucketReplicationEnabled":"Cross-Region replication is optional \(replication\), off by default/);
+  expect(acks(lake.artifactsBucket)).toMatch(/"cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check":"Object Lock is optional \(artifactsObjectLockMode\), off by default/);
+});
+
 test('works in an app without cdk.json feature flags, delivering access logs through a bucket policy', () => {
   const stack = new Stack(new App(), 'Bare');
   new DataLake(stack, 'Lake');
@@ -255,6 +318,35 @@ describe('DataLake validation', () => {
   });
   test('fails when access logs are kept less than a year', () => {
     expect(make({ accessLogsRetentionDays: 90 })).toThrow(/^accessLogsRetentionDays must be an integer of at least 365, got 90/);
+  });
+  test('fails when artifactsObjectLockMode is given without a retention', () => {
+    expect(make({ artifactsObjectLockMode: DataLakeObjectLockMode.GOVERNANCE })).toThrow(/^artifactsObjectLockRetention must be given with artifactsObjectLockMode/);
+  });
+  test('fails when artifactsObjectLockRetention is given without a mode', () => {
+    expect(make({ artifactsObjectLockRetention: Duration.days(30) })).toThrow(/^artifactsObjectLockMode must be given with artifactsObjectLockRetention/);
+  });
+  test('fails when artifactsObjectLockMode is not GOVERNANCE or COMPLIANCE', () => {
+    expect(make({ artifactsObjectLockMode: 'LEGAL_HOLD' as DataLakeObjectLockMode, artifactsObjectLockRetention: Duration.days(30) })).toThrow(
+      /^artifactsObjectLockMode must be GOVERNANCE or COMPLIANCE, got 'LEGAL_HOLD'/,
+    );
+  });
+  test('fails when artifactsObjectLockRetention is not whole days from 1 day to 100 years', () => {
+    const lock = (retention: Duration) => make({ artifactsObjectLockMode: DataLakeObjectLockMode.GOVERNANCE, artifactsObjectLockRetention: retention });
+    expect(lock(Duration.hours(36))).toThrow(/^artifactsObjectLockRetention \(days\) must be an integer from 1 to 36500, got 1.5/);
+    expect(lock(Duration.days(36501))).toThrow(/^artifactsObjectLockRetention \(days\) must be an integer from 1 to 36500, got 36501/);
+  });
+  test('fails when Object Lock is combined with RemovalPolicy.DESTROY', () => {
+    expect(make({ artifactsObjectLockMode: DataLakeObjectLockMode.GOVERNANCE, artifactsObjectLockRetention: Duration.days(30), removalPolicy: RemovalPolicy.DESTROY })).toThrow(
+      /^artifactsObjectLockMode must not be combined with RemovalPolicy.DESTROY/,
+    );
+  });
+  test('fails when both zones replicate to the same bucket', () => {
+    const stack = new Stack();
+    const replica = s3.Bucket.fromBucketArn(stack, 'Replica', 'arn:aws:s3:::one-replica');
+    const destinationKey = kms.Key.fromKeyArn(stack, 'ReplicaKey', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555');
+    expect(() => new DataLake(stack, 'Lake', { replication: { curatedDestination: replica, artifactsDestination: replica, destinationKey } })).toThrow(
+      /^replication.artifactsDestination must be another bucket than replication.curatedDestination/,
+    );
   });
 });
 

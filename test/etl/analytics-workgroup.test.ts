@@ -9,13 +9,13 @@ import {
   DataLakeZone,
   MIN_BYTES_SCANNED_CUTOFF,
 } from '../../lib';
-import { nagFindings } from '../util/app';
+import { consumerRole, nagFindings } from '../util/app';
 import { lakeStack, statementsOf } from './fixture';
 
 function build(imported = false) {
   const { stack, lake } = lakeStack('Test', imported);
   const catalog = new DataCatalog(stack, 'Catalog', { dataLake: lake, databaseName: 'lake' });
-  const analyst = new iam.Role(stack, 'Analyst', { assumedBy: new iam.AccountRootPrincipal() });
+  const analyst = consumerRole(new iam.Role(stack, 'Analyst', { assumedBy: new iam.AccountRootPrincipal() }));
   return { stack, lake, catalog, analyst };
 }
 

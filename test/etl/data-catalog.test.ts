@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { DataCatalog, DataLakeZone, LakeCrawler } from '../../lib';
-import { nagFindings } from '../util/app';
+import { consumerRole, nagFindings } from '../util/app';
 import { lakeStack, statementsOf } from './fixture';
 
 describe('DataCatalog with defaults', () => {
@@ -93,7 +93,7 @@ describe('DataCatalog, fullest configuration', () => {
     exclusions: ['**/_SUCCESS'],
     description: 'Nightly',
   });
-  const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
+  const reader = consumerRole(new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() }));
   catalog.grantReadCatalog(reader);
   const template = Template.fromStack(stack);
 

@@ -19,6 +19,12 @@ describe('MlVpc with defaults', () => {
     expect(mlVpc.vpc.availabilityZones).toHaveLength(2);
   });
 
+  test('assigns no public IP in the public subnets, which hold only the NAT gateway', () => {
+    for (const subnet of mlVpc.vpc.publicSubnets) {
+      expect((subnet.node.defaultChild as ec2.CfnSubnet).mapPublicIpOnLaunch).toBe(false);
+    }
+  });
+
   test('sends all traffic to a KMS-encrypted flow-log group kept a year and retained', () => {
     template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
     template.hasResource('AWS::Logs::LogGroup', {

@@ -4,7 +4,7 @@ import * as batch from 'aws-cdk-lib/aws-batch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { DataLake, MlVpc, ResearchStudio, ResearchStudioProps } from '../../lib';
-import { nagFindings, testStack } from '../util/app';
+import { consumerRole, nagFindings, testStack } from '../util/app';
 import { FakeCatalog, FakeWorkgroup, warningsOf } from './fakes';
 
 type Json = Record<string, unknown>;
@@ -123,7 +123,7 @@ describe('ResearchStudio in its fullest configuration', () => {
     jobDefinition,
     removalPolicy: RemovalPolicy.DESTROY,
   });
-  const developers = new iam.Role(stack, 'Developers', { assumedBy: new iam.AccountRootPrincipal() });
+  const developers = consumerRole(new iam.Role(stack, 'Developers', { assumedBy: new iam.AccountRootPrincipal() }));
   studio.grantOpen(developers);
   // Read the warning before synthesis, then acknowledge it, so that the synth prints no validation report.
   const warnings = warningsOf(studio);

@@ -4,13 +4,13 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { DataLake, MlVpc, SharedFileSystem, SharedFileSystemProps } from '../../lib';
-import { nagFindings, testStack } from '../util/app';
+import { consumerRole, nagFindings, testStack } from '../util/app';
 
 describe('SharedFileSystem with defaults', () => {
   const stack = testStack();
   const vpc = new MlVpc(stack, 'Vpc').vpc;
   const shared = new SharedFileSystem(stack, 'Shared', { vpc });
-  const role = new iam.Role(stack, 'Notebook', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+  const role = consumerRole(new iam.Role(stack, 'Notebook', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') }));
   shared.grantHomeAccess(role);
   const client = new ec2.SecurityGroup(stack, 'Client', { vpc });
   shared.allowClient(client);
@@ -113,7 +113,7 @@ describe('SharedFileSystem in its fullest configuration', () => {
     homePermissions: '0700',
     removalPolicy: RemovalPolicy.DESTROY,
   });
-  const role = new iam.Role(stack, 'Admin', { assumedBy: new iam.AccountRootPrincipal() });
+  const role = consumerRole(new iam.Role(stack, 'Admin', { assumedBy: new iam.AccountRootPrincipal() }));
   shared.grantRootAccess(role);
   shared.grantRead(role);
   shared.grantReadWrite(role);

@@ -11,7 +11,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { DataLake, DataLakeZone } from '../../lib/data-lake';
 import { LustreCache } from '../../lib/storage';
 import { TrainingCluster, TrainingClusterProps, TrainingJob, TrainingQueue } from '../../lib/training';
-import { nagFindings, testApp, testStack } from '../util/app';
+import { consumerRole, nagFindings, testApp, testStack } from '../util/app';
 
 /** Renders a CloudFormation value as text, tokens as `${Ref:X}` and `${GetAtt:X.Y}`. */
 function flatten(node: unknown): string {
@@ -98,6 +98,8 @@ describe('TrainingCluster with defaults', () => {
     }
     expect(gpu.Properties.LaunchTemplateData.SecurityGroupIds).toBeUndefined();
     expect(cluster.efaInterfaces).toBe(4);
+    // EC2 refuses AssociatePublicIpAddress on a multi-interface launch (and assigns no public IP to one).
+    for (const nic of nics) expect(nic.AssociatePublicIpAddress).toBeUndefined();
     expect(gpuUserData).toContain('modprobe efa');
     expect(cpuUserData).not.toContain('modprobe efa');
   });
@@ -132,6 +134,7 @@ describe('TrainingCluster with defaults', () => {
     for (const lt of Object.values(lts)) {
       expect(lt.Properties.LaunchTemplateData).toMatchObject({
         MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' },
+        Monitoring: { Enabled: true },
         BlockDeviceMappings: [
           { DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 200, KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^ClusterKey/), 'Arn'] } } },
         ],
@@ -302,7 +305,7 @@ describe('TrainingCluster, fullest configuration', () => {
   lake.grantRead(cluster, DataLakeZone.CURATED, 'datasets/imagenet');
   lake.grantReadWrite(cluster, DataLakeZone.ARTIFACTS, 'checkpoints');
   lake.grantReadWrite(cluster, DataLakeZone.ARTIFACTS, 'models');
-  const pipelineRole = new iam.Role(stack, 'PipelineRole', { assumedBy: new iam.ServicePrincipal('states.amazonaws.com') });
+  const pipelineRole = consumerRole(new iam.Role(stack, 'PipelineRole', { assumedBy: new iam.ServicePrincipal('states.amazonaws.com') }));
   cluster.grantSubmitJobs(pipelineRole, TrainingQueue.GPU);
   cluster.grantSubmitJobs(pipelineRole, TrainingQueue.CPU);
   const template = Template.fromStack(stack);

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, AppProps, Stack } from 'aws-cdk-lib';
+import { App, AppProps, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 
 const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
@@ -34,13 +34,30 @@ export function testStack(id = 'Test'): Stack {
 }
 
 /**
- * The AwsSolutions findings under a scope that no acknowledgement covers, as `RuleId at path` lines.
- * Synthesizes the app first: some acknowledgements are recorded during synthesis.
+ * The findings of cdk-nag's AwsSolutions, NIST 800-53 R5 and HIPAA Security packs under a scope that
+ * no acknowledgement covers, as `RuleId at path` lines. Synthesizes the app first: some
+ * acknowledgements are recorded during synthesis. (The Control Tower controls run on whole
+ * templates with cfn-guard: test/stacks/compliance.test.ts runs them on the reference app.)
  */
 export function nagFindings(scope: IConstruct): string[] {
   const stack = Stack.of(scope);
   Template.fromStack(stack);
   const app = stack.node.root as App;
-  const report = new AwsSolutionsChecks(app).validateScope(scope);
-  return report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`));
+  return [new AwsSolutionsChecks(app), new NIST80053R5Checks(app), new HIPAASecurityChecks(app)].flatMap((pack) =>
+    pack.validateScope(scope).violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`)),
+  );
+}
+
+/**
+ * Marks a role that a test creates in place of a consumer's own role (a grantee): the grants that
+ * the library writes into it land in its default policy, and whether that policy may be inline is
+ * the owner's call (NIST/HIPAA `IAMNoInlinePolicy`), acknowledged here as the owner would.
+ */
+export function consumerRole<T extends IConstruct>(role: T): T {
+  const reason = 'A test stand-in for the consumer\u2019s own role; the library acknowledges this rule only on roles it creates.';
+  Validations.of(role).acknowledge(
+    { id: 'NIST.800.53.R5-IAMNoInlinePolicy', reason },
+    { id: 'HIPAA.Security-IAMNoInlinePolicy', reason },
+  );
+  return role;
 }

@@ -7,13 +7,54 @@
  * s3rver 3.7 has no AbortMultipartUpload (it answers 405), so the server in front of it implements that
  * one call as S3 does: it drops the upload's parts and answers 204 (or 404 NoSuchUpload).
  *
+ * Objects are written atomically, as S3 writes them (see atomicPutObject).
+ *
  * Protocol (IPC): the parent sends `{ buckets, directory }`; the child answers `{ port }`; on
  * `'stop'` the child closes the server and exits.
  */
+const { createHash } = require('node:crypto');
+const { createWriteStream } = require('node:fs');
+const { mkdir, rename, rm, stat } = require('node:fs/promises');
 const { createServer } = require('node:http');
-const { rm, stat } = require('node:fs/promises');
-const { join } = require('node:path');
+const { dirname, join } = require('node:path');
+const { Readable, Transform } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
 const S3rver = require('s3rver');
+
+/**
+ * S3 replaces an object atomically: a GET sees the old object or the new one. s3rver 3.7 truncates the
+ * file and writes into it (and answers a PUT with a buffer body before the bytes are flushed), so a read
+ * during an overwrite sees an empty or partial object. This writes each object to a file of its own
+ * beside it (s3rver lists only files named `*._S3rver_object`), then renames it over the old one.
+ */
+function atomicPutObject(store) {
+  let sequence = 0;
+  store.putObject = async function putObject(object) {
+    const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(dirname(objectPath), { recursive: true });
+    const temporary = `${objectPath}.${process.pid}-${sequence++}.staging`;
+    const md5 = createHash('md5');
+    let size = 0;
+    const source = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+    const measure = new Transform({
+      transform(chunk, encoding, callback) {
+        md5.update(chunk, encoding);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, measure, createWriteStream(temporary));
+      await rename(temporary, objectPath);
+    } catch (err) {
+      await rm(temporary, { force: true });
+      throw err;
+    }
+    const digest = md5.digest('hex');
+    await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+    return { size, md5: digest };
+  };
+}
 
 process.once('message', async ({ buckets, directory }) => {
   const s3rver = new S3rver({
@@ -24,6 +65,7 @@ process.once('message', async ({ buckets, directory }) => {
     configureBuckets: buckets.map((name) => ({ name })),
   });
   await s3rver.configureBuckets();
+  atomicPutObject(s3rver.store);
   const koa = s3rver.callback();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://s3');

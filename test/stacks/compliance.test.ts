@@ -1,0 +1,150 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { IConstruct } from 'constructs';
+import { addCompliancePlugins, DISABLED_CONTROL_TOWER_RULES } from '../../bin/compliance';
+import * as lib from '../../lib';
+import { referenceApp } from './fixture';
+
+/**
+ * The reference app with every optional stack and feature on, synthesized once under the four rule
+ * packs of `cdk synth` (bin/compliance.ts): AwsSolutions, NIST 800-53 R5, HIPAA Security (cdk-nag) and
+ * the Control Tower proactive controls (cfn-guard). One more stack holds the DataLake options that the
+ * app leaves off (replication, Object Lock), so that their acknowledgements are checked too.
+ */
+const lockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'compliance-lock-'));
+const { app } = referenceApp({
+  '@aws-cdk/core:failSynthOnValidationErrors': false,
+  'ml-at-scale.edge.enabled': 'true',
+  'ml-at-scale.edge.recipeLockFile': path.join(lockDir, 'lock.json'),
+  'ml-at-scale.edge.onPremisesGatewayArn': 'arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-12345678',
+  'ml-at-scale.edge.onPremisesClientList': ['10.0.0.0/16'],
+  'ml-at-scale.etl.spectrumEnabled': 'true',
+  'ml-at-scale.etl.sparkApplicationEnabled': 'true',
+  'ml-at-scale.notebooks.studioEnabled': 'true',
+  'ml-at-scale.notebooks.studioUserProfiles': ['researcher'],
+  'ml-at-scale.notebooks.submitPreprocessing': 'true',
+  'ml-at-scale.storage.sharedFileSystemEnabled': 'true',
+  'ml-at-scale.monitoring.alarmEmail': 'ml-ops@example.com',
+});
+// The replicas live in a second Region; imported by ARN, they need no stack of their own.
+const replicas = new Stack(app, 'CompliancePlusReplicas');
+new lib.DataLakeStack(app, 'CompliancePlus', {
+  dataLake: {
+    replication: {
+      curatedDestination: s3.Bucket.fromBucketArn(replicas, 'CuratedReplica', 'arn:aws:s3:::lake-curated-replica'),
+      artifactsDestination: s3.Bucket.fromBucketArn(replicas, 'ArtifactsReplica', 'arn:aws:s3:::lake-artifacts-replica'),
+      destinationKey: kms.Key.fromKeyArn(replicas, 'ReplicaKey', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555'),
+    },
+    artifactsObjectLockMode: lib.DataLakeObjectLockMode.GOVERNANCE,
+    artifactsObjectLockRetention: Duration.days(30),
+  },
+});
+addCompliancePlugins(app);
+const outdir = app.synth().directory;
+
+interface Report {
+  pluginReports: Array<{
+    pluginName: string;
+    violations: Array<{ ruleName: string; violatingConstructs?: Array<{ constructPath?: string; cloudFormationResource?: { templatePath: string; logicalId: string } }> }>;
+    suppressedViolations?: unknown[];
+  }>;
+}
+const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as Report;
+
+describe('the reference app with every option on, under the four rule packs', () => {
+  test('synthesizes every stack, the edge stack and the extra DataLake options included', () => {
+    const templates = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
+    expect(templates).toEqual(expect.arrayContaining(['MlAtScale-Edge.template.json', 'MlAtScale-Etl.template.json', 'CompliancePlus.template.json']));
+    expect(templates.length).toBeGreaterThanOrEqual(10);
+  });
+
+  test('has no unacknowledged finding in AwsSolutions, NIST 800-53 R5, HIPAA Security or Control Tower', () => {
+    const findings = report.pluginReports.flatMap((p) =>
+      p.violations.flatMap((v) =>
+        (v.violatingConstructs ?? []).map(
+          (c) => `${p.pluginName}: ${v.ruleName} at ${c.constructPath ?? `${c.cloudFormationResource?.templatePath} ${c.cloudFormationResource?.logicalId}`}`,
+        ),
+      ),
+    );
+    expect(findings).toEqual([]);
+  });
+
+  test('ran cfn-guard: its acknowledged findings are in the report', () => {
+    const guard = report.pluginReports.find((p) => p.pluginName === 'cdk-validator-cfnguard');
+    expect(guard?.suppressedViolations?.length ?? 0).toBeGreaterThan(0);
+  });
+});
+
+// ---- docs/security.md: the table of every acknowledged or disabled rule, against the construct tree.
+
+const PACKS: Record<string, string> = {
+  AwsSolutions: 'AwsSolutions',
+  'NIST.800.53.R5': 'NIST 800-53 R5',
+  'HIPAA.Security': 'HIPAA Security',
+  'cdk-validator-cfnguard': 'Control Tower',
+  'CloudFormation-Validate': 'CloudFormation validation',
+};
+const libraryClasses = new Set<unknown>(Object.values(lib as Record<string, unknown>).filter((v) => typeof v === 'function'));
+
+/** The library construct (or reference stack) whose tree holds a construct: the "where" of a row. */
+function owner(construct: IConstruct): string {
+  for (let c: IConstruct | undefined = construct; c; c = c.node.scope) {
+    if (libraryClasses.has(c.constructor)) return c.constructor.name;
+  }
+  return construct.node.path;
+}
+
+/** `rule | pack | where` of an acknowledgement id such as `Annotation::AwsSolutions-IAM5[Resource::*]`. */
+function rowKey(id: string, where: string): string {
+  const bare = id.replace(/^Annotation::/, '');
+  const ns = bare.replace(/\[.*$/, '').indexOf('::');
+  if (ns >= 0) return `${bare.slice(ns + 2)} | ${PACKS[bare.slice(0, ns)] ?? bare.slice(0, ns)} | ${where}`;
+  const rule = bare.replace(/\[.*$/, '');
+  const pack = Object.keys(PACKS).find((p) => rule.startsWith(`${p}-`));
+  if (!pack) return `${rule} | ? | ${where}`;
+  return `${pack === 'AwsSolutions' ? rule : rule.slice(pack.length + 1)} | ${PACKS[pack]} | ${where}`;
+}
+
+function acknowledgedInCode(): Set<string> {
+  const keys = new Set<string>();
+  for (const construct of app.node.findAll()) {
+    for (const entry of construct.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const id of Object.keys(entry.data as Record<string, string>)) keys.add(rowKey(id, owner(construct)));
+    }
+  }
+  for (const rule of Object.keys(DISABLED_CONTROL_TOWER_RULES)) keys.add(`${rule} | Control Tower | app (disabled)`);
+  return keys;
+}
+
+/** Rows of the table in docs/security.md: | Rule | Packs | Where | Why it is safe |. */
+function documented(): Set<string> {
+  const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'security.md'), 'utf8');
+  const keys = new Set<string>();
+  for (const line of doc.split('\n')) {
+    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    if (cells.length !== 4 || !cells[0].startsWith('`')) continue;
+    const rule = cells[0].replace(/`/g, '');
+    const where = (/^`([^`]+)`/.exec(cells[2]) ?? [])[1] ?? cells[2];
+    if (cells[3].length < 20) keys.add(`${rule} | ${cells[1]} | ${where} | (no reason)`);
+    for (const pack of cells[1].split(',').map((p) => p.trim())) keys.add(`${rule} | ${pack} | ${where}`);
+  }
+  return keys;
+}
+
+describe('docs/security.md', () => {
+  const code = acknowledgedInCode();
+  const docs = documented();
+
+  test('lists every acknowledged or disabled rule of the code, by rule, pack and construct', () => {
+    expect([...code].filter((k) => !docs.has(k)).sort()).toEqual([]);
+  });
+
+  test('lists nothing that the code no longer acknowledges, and gives each row a reason', () => {
+    expect([...docs].filter((k) => !code.has(k)).sort()).toEqual([]);
+  });
+});
