@@ -5,8 +5,9 @@
  * Both run through the project's CDK CLI (`cdk synth --quiet`) as a user runs them, each into its own
  * output folder, alternately (full, baseline, full, baseline...) so that a change in the machine's load
  * affects both alike. Every stack is in: the optional edge stack is switched on with
- * `-c ml-at-scale.edge.enabled=true` (its recipe lock is written to the work folder). The baseline app is bench/one-bucket-app.ts, run from a folder whose
- * cdk.json holds the reference app's feature flags and no configuration.
+ * `-c ml-at-scale.edge.enabled=true` (its recipe lock is written to the work folder). The baseline app is
+ * bench/one-bucket-app.ts, run from a folder whose cdk.json holds the reference app's feature flags and no
+ * configuration; the four packs check its bucket in full, and it acknowledges what they find.
  *
  * Prints each run, the medians and their ratio; exits 1 when the ratio exceeds SYNTH_RATIO_TARGET
  * (default 1.5). SYNTH_ROUNDS sets the number of runs of each (default 5).

@@ -4,10 +4,11 @@
  * controls through cfn-guard. A finding fails the synth unless the construct that causes it
  * acknowledges it; docs/security.md lists every acknowledgement and every disabled rule.
  */
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { App, IPolicyValidationContext, IPolicyValidationPlugin, PolicyValidationPluginReport, Validations } from 'aws-cdk-lib';
+import { App, IPolicyValidationContext, IPolicyValidationPlugin, PolicyValidationPluginReport, PolicyViolationBeta1, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 
 /**
@@ -19,29 +20,115 @@ export const DISABLED_CONTROL_TOWER_RULES: Record<string, string> = {};
 /** The Control Tower guard rules that cdk-validator-cfnguard bundles. */
 const CONTROL_TOWER_RULES = path.join(path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json')), 'rules', 'control-tower', 'cfn-guard');
 
+/** The guard files and the resource types each names, read once per process. */
+let guardRuleTypes: Array<{ readonly file: string; readonly types: string[] }> | undefined;
+function ruleTypes(): Array<{ readonly file: string; readonly types: string[] }> {
+  guardRuleTypes ??= guardFiles(CONTROL_TOWER_RULES).map((file) => ({
+    file,
+    types: [...fs.readFileSync(file, 'utf8').matchAll(/["'](AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)["']/g)].map((m) => m[1]),
+  }));
+  return guardRuleTypes;
+}
+
+/** What a cached result depends on besides the template: the validator's version, its rules and the disabled ones. */
+let rulesDigest: string | undefined;
+function guardRulesDigest(disabled: string[]): string {
+  if (rulesDigest === undefined) {
+    const hash = crypto.createHash('sha256').update(CFN_GUARD_VERSION).update(JSON.stringify(disabled));
+    for (const { file } of ruleTypes()) hash.update(path.relative(CONTROL_TOWER_RULES, file)).update('\0').update(fs.readFileSync(file));
+    rulesDigest = hash.digest('hex');
+  }
+  return rulesDigest;
+}
+
+const CFN_GUARD_VERSION: string = (JSON.parse(
+  fs.readFileSync(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'), 'utf8'),
+) as { version: string }).version;
+const TEMPLATE_PLACEHOLDER = '<template>';
+
+/** Where results are kept between synths: CDK_GUARD_CACHE, or node_modules/.cache/cdk-ml-at-scale/cfn-guard. */
+export function guardCacheDir(): string {
+  return process.env.CDK_GUARD_CACHE ?? path.join(__dirname, '..', 'node_modules', '.cache', 'cdk-ml-at-scale', 'cfn-guard');
+}
+
 /**
- * The Control Tower controls, run only with the guard files that name a resource type present in the
- * templates: a file about other types would report "not applicable", and cfn-guard spends about half
- * a second of CPU per file and template. A file whose types cannot be read is always run. Findings,
- * rule names and acknowledgements are those of `CfnGuardValidator` itself (same plugin name).
+ * The Control Tower controls, with `CfnGuardValidator` itself (the same plugin name, findings, rule names
+ * and acknowledgements), made cheaper in two ways:
+ * - each template runs only with the guard files that name a resource type it holds: a file about other
+ *   types would report "not applicable", and cfn-guard spends tens of milliseconds of CPU per file and
+ *   template (a file whose types cannot be read always runs);
+ * - a template's findings are kept, keyed by a digest of the template's bytes, the validator's version,
+ *   the guard files and the ones selected, so that a synth re-runs cfn-guard only on the templates that changed. Acknowledgements
+ *   are applied by aws-cdk-lib after the plugin reports, so a kept result is exactly what a new run would
+ *   report. `CDK_GUARD_CACHE=off` runs every template.
  */
 export class ControlTowerChecks implements IPolicyValidationPlugin {
   public readonly name = 'cdk-validator-cfnguard';
   private readonly disabledRules = Object.keys(DISABLED_CONTROL_TOWER_RULES);
 
   public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
-    const present = new Set<string>();
+    const cacheDir = process.env.CDK_GUARD_CACHE === 'off' ? undefined : guardCacheDir();
+    const violations: PolicyViolationBeta1[] = [];
     for (const templatePath of context.templatePaths) {
-      const template = JSON.parse(fs.readFileSync(templatePath, 'utf8')) as { Resources?: Record<string, { Type: string }> };
-      for (const resource of Object.values(template.Resources ?? {})) present.add(resource.Type);
+      const text = fs.readFileSync(templatePath);
+      const template = JSON.parse(text.toString('utf8')) as { Resources?: Record<string, { Type: string }> };
+      const present = new Set(Object.values(template.Resources ?? {}).map((r) => r.Type));
+      const rules = ruleTypes()
+        .filter(({ types }) => types.length === 0 || types.some((t) => present.has(t)))
+        .map(({ file }) => file);
+      if (rules.length === 0) continue;
+      const key = crypto
+        .createHash('sha256')
+        .update(guardRulesDigest(this.disabledRules))
+        .update(rules.map((file) => path.relative(CONTROL_TOWER_RULES, file)).join('\n'))
+        .update('\0')
+        .update(text)
+        .digest('hex');
+      const cached = cacheDir ? readCachedViolations(cacheDir, key, templatePath) : undefined;
+      if (cached) {
+        violations.push(...cached);
+        continue;
+      }
+      const report = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules, disabledRules: this.disabledRules, maxBuffer: 64 * 1024 * 1024 }).validate({
+        ...context,
+        templatePaths: [templatePath],
+      });
+      violations.push(...report.violations);
+      if (cacheDir) writeCachedViolations(cacheDir, key, templatePath, report.violations);
     }
-    const rules = guardFiles(CONTROL_TOWER_RULES).filter((file) => {
-      const types = [...fs.readFileSync(file, 'utf8').matchAll(/["'](AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)["']/g)].map((m) => m[1]);
-      return types.length === 0 || types.some((t) => present.has(t));
-    });
-    if (rules.length === 0) return { success: true, violations: [] };
-    return new CfnGuardValidator({ controlTowerRulesEnabled: false, rules, disabledRules: this.disabledRules, maxBuffer: 64 * 1024 * 1024 }).validate(context);
+    return { success: violations.length === 0, violations };
   }
+}
+
+/** The findings kept for a template digest, with their template path set to `templatePath`; undefined if none is kept. */
+export function readCachedViolations(dir: string, key: string, templatePath: string): PolicyViolationBeta1[] | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, `${key}.json`), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return (JSON.parse(text) as PolicyViolationBeta1[]).map((v) => ({
+      ...v,
+      violatingResources: v.violatingResources.map((r) => ({ ...r, templatePath: r.templatePath === TEMPLATE_PLACEHOLDER ? templatePath : r.templatePath })),
+    }));
+  } catch {
+    return undefined; // a damaged entry: run cfn-guard again
+  }
+}
+
+/** Keeps a template's findings under its digest, the template path left out (the next synth may write elsewhere). */
+export function writeCachedViolations(dir: string, key: string, templatePath: string, violations: PolicyViolationBeta1[]): void {
+  const portable = violations.map((v) => ({
+    ...v,
+    violatingResources: v.violatingResources.map((r) => ({ ...r, templatePath: r.templatePath === templatePath ? TEMPLATE_PLACEHOLDER : r.templatePath })),
+  }));
+  fs.mkdirSync(dir, { recursive: true });
+  // Written whole, then renamed into place: a concurrent synth reads the old entry, the new one or none.
+  const temporary = path.join(dir, `${key}.${process.pid}.tmp`);
+  fs.writeFileSync(temporary, JSON.stringify(portable));
+  fs.renameSync(temporary, path.join(dir, `${key}.json`));
 }
 
 function guardFiles(dir: string): string[] {

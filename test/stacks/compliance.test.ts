@@ -5,7 +5,7 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
-import { addCompliancePlugins, DISABLED_CONTROL_TOWER_RULES } from '../../bin/compliance';
+import { addCompliancePlugins, ControlTowerChecks, DISABLED_CONTROL_TOWER_RULES, readCachedViolations, writeCachedViolations } from '../../bin/compliance';
 import * as lib from '../../lib';
 import { referenceApp } from './fixture';
 
@@ -16,6 +16,14 @@ import { referenceApp } from './fixture';
  * app leaves off (replication, Object Lock), so that their acknowledgements are checked too.
  */
 const lockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'compliance-lock-'));
+// An empty cache of cfn-guard results of its own: this synth runs cfn-guard on every template.
+const guardCache = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-cache-'));
+const cacheBefore = process.env.CDK_GUARD_CACHE;
+process.env.CDK_GUARD_CACHE = guardCache;
+afterAll(() => {
+  if (cacheBefore === undefined) delete process.env.CDK_GUARD_CACHE;
+  else process.env.CDK_GUARD_CACHE = cacheBefore;
+});
 const { app } = referenceApp({
   '@aws-cdk/core:failSynthOnValidationErrors': false,
   'ml-at-scale.edge.enabled': 'true',
@@ -76,6 +84,52 @@ describe('the reference app with every option on, under the four rule packs', ()
   test('ran cfn-guard: its acknowledged findings are in the report', () => {
     const guard = report.pluginReports.find((p) => p.pluginName === 'cdk-validator-cfnguard');
     expect(guard?.suppressedViolations?.length ?? 0).toBeGreaterThan(0);
+  });
+});
+
+describe('the kept cfn-guard results', () => {
+  const templatePaths = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json')).map((f) => path.join(outdir, f));
+  const context = { templatePaths } as unknown as Parameters<ControlTowerChecks['validate']>[0];
+
+  test('a second run over the same templates reports exactly what cfn-guard reported, from the kept results', () => {
+    // One kept result per template that any guard file applies to.
+    expect(fs.readdirSync(guardCache).filter((f) => f.endsWith('.json')).length).toBeGreaterThanOrEqual(templatePaths.length - 1);
+    const kept = new ControlTowerChecks().validate(context);
+    process.env.CDK_GUARD_CACHE = 'off';
+    try {
+      expect(kept).toEqual(new ControlTowerChecks().validate(context));
+    } finally {
+      process.env.CDK_GUARD_CACHE = guardCache;
+    }
+    expect(kept.violations.length).toBeGreaterThan(0);
+  });
+
+  test('a kept result is used as it is, with the template path of this synth', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-entry-'));
+    const violation = {
+      ruleName: 'marker_check',
+      description: 'planted',
+      fix: 'none',
+      violatingResources: [{ resourceLogicalId: 'R', templatePath: '/old/cdk.out/T.template.json', locations: ['Properties'] }],
+    };
+    writeCachedViolations(dir, 'k', '/old/cdk.out/T.template.json', [violation]);
+    expect(readCachedViolations(dir, 'k', '/new/out/T.template.json')).toEqual([
+      { ...violation, violatingResources: [{ ...violation.violatingResources[0], templatePath: '/new/out/T.template.json' }] },
+    ]);
+    expect(readCachedViolations(dir, 'missing', '/new/out/T.template.json')).toBeUndefined();
+    fs.writeFileSync(path.join(dir, 'broken.json'), '{');
+    expect(readCachedViolations(dir, 'broken', '/new/out/T.template.json')).toBeUndefined();
+  });
+
+  test('a changed template misses the kept results and is checked again', () => {
+    const changedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-changed-'));
+    const changed = path.join(changedDir, 'MlAtScale-DataLake.template.json');
+    const template = JSON.parse(fs.readFileSync(path.join(outdir, 'MlAtScale-DataLake.template.json'), 'utf8')) as { Description?: string };
+    template.Description = `${template.Description ?? ''} (changed)`;
+    fs.writeFileSync(changed, JSON.stringify(template));
+    const before = fs.readdirSync(guardCache).length;
+    new ControlTowerChecks().validate({ templatePaths: [changed] } as unknown as Parameters<ControlTowerChecks['validate']>[0]);
+    expect(fs.readdirSync(guardCache).length).toBe(before + 1);
   });
 });
 
