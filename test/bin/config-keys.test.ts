@@ -79,7 +79,7 @@ describe('a construct error in the reference app', () => {
 describe('bin/ml-at-scale.ts', () => {
   test('prints one line naming the key, with no stack trace, and exits 1', () => {
     const root = path.join(__dirname, '..', '..');
-    const run = spawnSync(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'bin', 'ml-at-scale.ts')], {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bin', 'ml-at-scale.ts')], {
       cwd: root,
       encoding: 'utf8',
       env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ 'ml-at-scale': { storage: { lustreStorageCapacityGiB: 3000 } } }) },

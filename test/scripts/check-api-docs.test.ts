@@ -114,7 +114,7 @@ describe('check-api-docs', () => {
       const file = path.join(dir, '.jsii');
       fs.writeFileSync(file, JSON.stringify(withChange((t) => { t['fixture.Shape'].members![0].docs = {}; })));
       const root = path.join(__dirname, '..', '..');
-      const run = spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'scripts', 'check-api-docs.ts'), file], { encoding: 'utf8' });
+      const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'check-api-docs.ts'), file], { cwd: root, encoding: 'utf8' });
       expect(run.status).toBe(1);
       expect(run.stderr).toContain('1 gaps in fixture');
       expect(run.stderr).toContain('fixture.Shape.ROUND: no summary');
