@@ -23,6 +23,7 @@ module.exports = {
   // test/stacks/schema-validation.test.ts and the CI synth keep it on.
   setupFiles: ['<rootDir>/test/util/setup-env.ts'],
   globalSetup: '<rootDir>/test/util/global-setup.js',
+  testSequencer: '<rootDir>/test/util/sequencer.js',
   snapshotSerializers: ['<rootDir>/test/util/asset-hash-serializer.ts'],
   // Jest's default leaves one core idle; on these 2-core machines both cores halve the run (48 s to 29 s).
   maxWorkers: '100%',
