@@ -19,14 +19,14 @@ import { loadConfig } from '../../bin/config';
 import { AppliedValueSource, checkQuotas, Preflight, QuotaNeed, QuotaNeeds, QuotaStatus } from '../../lib/preflight';
 import { runPreflightCli } from '../../lib/preflight/private/cli';
 import { readCloudAssembly } from '../../lib/preflight/quota-needs';
-import { referenceApp } from '../stacks/fixture';
+import { sharedReferenceApp } from '../stacks/fixture';
 import { CDK_JSON_CONFIG, testApp } from '../util/app';
 
 // The SDK's notice that its 2027 releases need Node 22 is for users, not for test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 // The reference app, synthesized once through bin/'s own functions (createReferenceStacks, loadConfig).
-const { app, stacks } = referenceApp();
+const { app, stacks } = sharedReferenceApp();
 const assembly = app.synth();
 const cluster = stacks.training.cluster;
 const config = loadConfig({ 'ml-at-scale': CDK_JSON_CONFIG });

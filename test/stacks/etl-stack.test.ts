@@ -4,9 +4,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { loadConfig } from '../../bin/config';
 import { DataLake, DataLakeZone, EtlStack } from '../../lib';
 import { testApp } from '../util/app';
-import { referenceApp } from './fixture';
+import { referenceApp, sharedReferenceApp } from './fixture';
 
-const { stacks } = referenceApp();
+const { stacks } = sharedReferenceApp();
 const stack = stacks.etl;
 const template = Template.fromStack(stack);
 

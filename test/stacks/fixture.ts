@@ -43,3 +43,17 @@ export function everythingOnContext(lockDir: string): Record<string, unknown> {
     'ml-at-scale.monitoring.alarmEmail': 'ml-platform@example.com',
   };
 }
+
+let shared: { app: App; stacks: ReferenceStacks } | undefined;
+
+/**
+ * The default reference app (cdk.json's configuration, nothing on top), built once per test process
+ * and shared by the files that only read it. jest-light-runner runs many files in one process, so a
+ * worker builds it once rather than once per file; under an isolating runner it is built once per file.
+ * Callers must not add to it (no constructs, no plugins, no aspects): build one of your own with
+ * `referenceApp()` for that.
+ */
+export function sharedReferenceApp(): { app: App; stacks: ReferenceStacks } {
+  shared ??= referenceApp();
+  return shared;
+}

@@ -1,9 +1,9 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadConfig } from '../../bin/config';
 import { warningsOf } from '../notebooks/fakes';
-import { referenceApp } from './fixture';
+import { referenceApp, sharedReferenceApp } from './fixture';
 
-const { stacks } = referenceApp();
+const { stacks } = sharedReferenceApp();
 const stack = stacks.notebooks;
 const template = Template.fromStack(stack);
 

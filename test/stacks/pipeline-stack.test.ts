@@ -4,9 +4,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { DataLake, PipelineStack, PipelineStackProps } from '../../lib';
 import { definitionOf } from '../pipeline/state-machine';
 import { testApp } from '../util/app';
-import { referenceApp } from './fixture';
+import { referenceApp, sharedReferenceApp } from './fixture';
 
-const { stacks } = referenceApp();
+const { stacks } = sharedReferenceApp();
 const stack = stacks.pipeline;
 const template = Template.fromStack(stack);
 const logicalId = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);

@@ -1,8 +1,8 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { loadConfig } from '../../bin/config';
-import { referenceApp } from './fixture';
+import { referenceApp, sharedReferenceApp } from './fixture';
 
-const { stacks } = referenceApp();
+const { stacks } = sharedReferenceApp();
 const template = Template.fromStack(stacks.storage);
 const lake = Template.fromStack(stacks.dataLake);
 const association = (path: string) =>

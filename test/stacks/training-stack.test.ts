@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { referenceApp } from './fixture';
+import { referenceApp, sharedReferenceApp } from './fixture';
 
-const { stacks } = referenceApp();
+const { stacks } = sharedReferenceApp();
 const template = Template.fromStack(stacks.training);
 
 test('is named from the stack prefix', () => {
