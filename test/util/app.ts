@@ -18,6 +18,12 @@ const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk
 export const FEATURE_FLAGS: Record<string, unknown> = {
   ...Object.fromEntries(Object.entries(cdkJson.context).filter(([key]) => key.startsWith('@aws-cdk'))),
   '@aws-cdk/core:annotationsInValidationReport': false,
+  // Speed, not templates: assets are referenced where they are instead of being copied into every test
+  // app's output folder (five handler bundles per reference app), and no construct records the stack
+  // trace of its creation. Asset hashes, and so templates, are unchanged.
+  'aws:cdk:disable-asset-staging': true,
+  'aws:cdk:disable-stack-trace': true,
+  'aws:cdk:disable-creation-stack-traces': true,
 };
 
 /** The `ml-at-scale` block of cdk.json. */
