@@ -17,34 +17,33 @@ import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-
  */
 export const DISABLED_CONTROL_TOWER_RULES: Record<string, string> = {};
 
-/** The Control Tower guard rules that cdk-validator-cfnguard bundles. */
-const CONTROL_TOWER_RULES = path.join(path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json')), 'rules', 'control-tower', 'cfn-guard');
-
-/** The guard files and the resource types each names, read once per process. */
-let guardRuleTypes: Array<{ readonly file: string; readonly types: string[] }> | undefined;
-function ruleTypes(): Array<{ readonly file: string; readonly types: string[] }> {
-  guardRuleTypes ??= guardFiles(CONTROL_TOWER_RULES).map((file) => ({
-    file,
-    types: [...fs.readFileSync(file, 'utf8').matchAll(/["'](AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)["']/g)].map((m) => m[1]),
-  }));
-  return guardRuleTypes;
-}
-
-/** What a cached result depends on besides the template: the validator's version, its rules and the disabled ones. */
-let rulesDigest: string | undefined;
-function guardRulesDigest(disabled: string[]): string {
-  if (rulesDigest === undefined) {
-    const hash = crypto.createHash('sha256').update(CFN_GUARD_VERSION).update(JSON.stringify(disabled));
-    for (const { file } of ruleTypes()) hash.update(path.relative(CONTROL_TOWER_RULES, file)).update('\0').update(fs.readFileSync(file));
-    rulesDigest = hash.digest('hex');
-  }
-  return rulesDigest;
-}
-
-const CFN_GUARD_VERSION: string = (JSON.parse(
-  fs.readFileSync(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'), 'utf8'),
-) as { version: string }).version;
+/** The package of cdk-validator-cfnguard, and the Control Tower guard rules it bundles. */
+const CFN_GUARD_PACKAGE = path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'));
+const CONTROL_TOWER_RULES = path.join(CFN_GUARD_PACKAGE, 'rules', 'control-tower', 'cfn-guard');
 const TEMPLATE_PLACEHOLDER = '<template>';
+
+interface GuardRules {
+  /** Each guard file with the resource types it names. */
+  readonly files: Array<{ readonly file: string; readonly types: string[] }>;
+  /** A digest of the validator's version and of every guard file's name and bytes. */
+  readonly digest: string;
+}
+
+/** The guard files, each read once per process for both its resource types and the digest. */
+let guardRules: GuardRules | undefined;
+function loadGuardRules(): GuardRules {
+  if (guardRules === undefined) {
+    const { version } = JSON.parse(fs.readFileSync(path.join(CFN_GUARD_PACKAGE, 'package.json'), 'utf8')) as { version: string };
+    const hash = crypto.createHash('sha256').update(version);
+    const files = guardFiles(CONTROL_TOWER_RULES).map((file) => {
+      const text = fs.readFileSync(file, 'utf8');
+      hash.update(path.relative(CONTROL_TOWER_RULES, file)).update('\0').update(text);
+      return { file, types: [...text.matchAll(/["'](AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)["']/g)].map((m) => m[1]) };
+    });
+    guardRules = { files, digest: hash.digest('hex') };
+  }
+  return guardRules;
+}
 
 /** Where results are kept between synths: CDK_GUARD_CACHE, or node_modules/.cache/cdk-ml-at-scale/cfn-guard. */
 export function guardCacheDir(): string {
@@ -58,9 +57,9 @@ export function guardCacheDir(): string {
  *   types would report "not applicable", and cfn-guard spends tens of milliseconds of CPU per file and
  *   template (a file whose types cannot be read always runs);
  * - a template's findings are kept, keyed by a digest of the template's bytes, the validator's version,
- *   the guard files and the ones selected, so that a synth re-runs cfn-guard only on the templates that changed. Acknowledgements
- *   are applied by aws-cdk-lib after the plugin reports, so a kept result is exactly what a new run would
- *   report. `CDK_GUARD_CACHE=off` runs every template.
+ *   the guard files, the disabled ones and the ones selected, so that a synth re-runs cfn-guard only on
+ *   the templates that changed. Acknowledgements are applied by aws-cdk-lib after the plugin reports, so a
+ *   kept result is exactly what a new run would report. `CDK_GUARD_CACHE=off` runs every template.
  */
 export class ControlTowerChecks implements IPolicyValidationPlugin {
   public readonly name = 'cdk-validator-cfnguard';
@@ -73,13 +72,15 @@ export class ControlTowerChecks implements IPolicyValidationPlugin {
       const text = fs.readFileSync(templatePath);
       const template = JSON.parse(text.toString('utf8')) as { Resources?: Record<string, { Type: string }> };
       const present = new Set(Object.values(template.Resources ?? {}).map((r) => r.Type));
-      const rules = ruleTypes()
+      const { files, digest } = loadGuardRules();
+      const rules = files
         .filter(({ types }) => types.length === 0 || types.some((t) => present.has(t)))
         .map(({ file }) => file);
       if (rules.length === 0) continue;
       const key = crypto
         .createHash('sha256')
-        .update(guardRulesDigest(this.disabledRules))
+        .update(digest)
+        .update(JSON.stringify(this.disabledRules))
         .update(rules.map((file) => path.relative(CONTROL_TOWER_RULES, file)).join('\n'))
         .update('\0')
         .update(text)
@@ -109,10 +110,7 @@ export function readCachedViolations(dir: string, key: string, templatePath: str
     return undefined;
   }
   try {
-    return (JSON.parse(text) as PolicyViolationBeta1[]).map((v) => ({
-      ...v,
-      violatingResources: v.violatingResources.map((r) => ({ ...r, templatePath: r.templatePath === TEMPLATE_PLACEHOLDER ? templatePath : r.templatePath })),
-    }));
+    return withTemplatePath(JSON.parse(text) as PolicyViolationBeta1[], TEMPLATE_PLACEHOLDER, templatePath);
   } catch {
     return undefined; // a damaged entry: run cfn-guard again
   }
@@ -120,15 +118,20 @@ export function readCachedViolations(dir: string, key: string, templatePath: str
 
 /** Keeps a template's findings under its digest, the template path left out (the next synth may write elsewhere). */
 export function writeCachedViolations(dir: string, key: string, templatePath: string, violations: PolicyViolationBeta1[]): void {
-  const portable = violations.map((v) => ({
-    ...v,
-    violatingResources: v.violatingResources.map((r) => ({ ...r, templatePath: r.templatePath === templatePath ? TEMPLATE_PLACEHOLDER : r.templatePath })),
-  }));
+  const portable = withTemplatePath(violations, templatePath, TEMPLATE_PLACEHOLDER);
   fs.mkdirSync(dir, { recursive: true });
   // Written whole, then renamed into place: a concurrent synth reads the old entry, the new one or none.
   const temporary = path.join(dir, `${key}.${process.pid}.tmp`);
   fs.writeFileSync(temporary, JSON.stringify(portable));
   fs.renameSync(temporary, path.join(dir, `${key}.json`));
+}
+
+/** The findings with every violating resource's template path `from` replaced by `to`. */
+function withTemplatePath(violations: PolicyViolationBeta1[], from: string, to: string): PolicyViolationBeta1[] {
+  return violations.map((v) => ({
+    ...v,
+    violatingResources: v.violatingResources.map((r) => ({ ...r, templatePath: r.templatePath === from ? to : r.templatePath })),
+  }));
 }
 
 function guardFiles(dir: string): string[] {
