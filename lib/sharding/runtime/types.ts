@@ -270,8 +270,8 @@ export interface TarTaskSummary {
   readonly sourceBytes: number;
 }
 
-/** The job description of a tar run: one summary per task, never one entry per object. */
-export interface TarJobDescription {
+/** What the job description and the manifest of a tar run both record: the run and its source listing. */
+export interface TarRun {
   readonly v: 1;
   readonly runId: string;
   readonly bucket: string;
@@ -282,6 +282,10 @@ export interface TarJobDescription {
   readonly listingSha256: string;
   readonly sourceCount: number;
   readonly sourceBytes: number;
+}
+
+/** The job description of a tar run: one summary per task, never one entry per object. */
+export interface TarJobDescription extends TarRun {
   readonly taskCount: number;
   readonly tasks: readonly TarTaskSummary[];
 }
@@ -310,16 +314,7 @@ export interface TarShardSidecar extends TarManifestShard {
 }
 
 /** The manifest of a tar run (the commit point, as for the record formats). */
-export interface TarManifest {
-  readonly v: 1;
-  readonly runId: string;
-  readonly bucket: string;
-  readonly format: TarFormatSpec;
-  readonly targetShardBytes: number;
-  readonly source: PrefixSource;
-  readonly listingSha256: string;
-  readonly sourceCount: number;
-  readonly sourceBytes: number;
+export interface TarManifest extends TarRun {
   readonly shards: readonly TarManifestShard[];
   readonly shardCount: number;
   /** Members in all shards: the number of source objects. */
