@@ -4,17 +4,14 @@ const path = require('path');
 // Test files run in plain Node.js processes (jest-light-runner) rather than in one vm context each:
 // a worker loads aws-cdk-lib and lib/ once for all the files it runs, not once per file. tsx compiles
 // the TypeScript (its loader is passed to the workers through NODE_OPTIONS, and registered here for
-// `--runInBand`, which runs in this process), and Node's compile cache keeps the compiled modules between
-// processes and runs.
-if (!/--import[= ]tsx\b/.test(process.env.NODE_OPTIONS ?? '')) {
-  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import tsx`.trim();
-  require('tsx/cjs/api').register();
-  require('tsx/esm/api').register();
-}
+// `--runInBand`, which runs in this process, by importing it as `--import tsx` would: on Node.js 20 and
+// 22 alike), and Node's compile cache keeps the compiled modules between processes and runs.
+const tsxLoaded = /--import[= ]tsx\b/.test(process.env.NODE_OPTIONS ?? '');
+if (!tsxLoaded) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import tsx`.trim();
 process.env.NODE_COMPILE_CACHE ??= path.join(os.tmpdir(), `cdk-ml-at-scale-compile-cache-${os.userInfo().uid}`);
 
 /** @type {import('jest').Config} */
-module.exports = {
+const config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
@@ -28,4 +25,9 @@ module.exports = {
   // Jest's default leaves one core idle; on these 2-core machines both cores halve the run (48 s to 29 s).
   maxWorkers: '100%',
   testTimeout: 60000,
+};
+
+module.exports = async () => {
+  if (!tsxLoaded) await import('tsx');
+  return config;
 };
