@@ -14,8 +14,8 @@ import { Construct } from 'constructs';
 import { invalidProp, validateNumber } from '../common/errors';
 import { allowCloudWatchLogs, logRetention } from '../common/logging';
 import { runtimeCode } from '../common/runtime-assets';
-import { LustreCache } from '../storage/lustre-cache';
-import { TrainingCluster } from '../training/training-cluster';
+import { ILustreCache } from '../storage/lustre-cache';
+import { ITrainingCluster, TrainingQueue } from '../training/training-cluster';
 import { restrictGrantsToAwsServices } from '../common/kms';
 import { acknowledgeControlTowerRule, acknowledgeInlinePolicy, acknowledgeRegulatedRule } from '../common/nag';
 
@@ -75,14 +75,19 @@ export interface StallMonitorOptions {
 
 /** Properties of a {@link StallMonitor}: what it watches, and its options. */
 export interface StallMonitorProps extends StallMonitorOptions {
-  /** The training cluster whose GPUs and queues are watched. */
-  readonly cluster: TrainingCluster;
+  /**
+   * The training cluster whose GPUs and queues are watched: a `TrainingCluster`, or one imported with
+   * `TrainingCluster.fromTrainingClusterAttributes` (its GPU metrics are read in its `metricsNamespace`).
+   */
+  readonly cluster: ITrainingCluster;
   /**
    * The file system that feeds the GPUs. Without one there is no "GPUs starved" alarm: low GPU
-   * utilisation alone cannot tell a stall from a job that computes little.
+   * utilisation alone cannot tell a stall from a job that computes little. A file system imported with
+   * `LustreCache.fromLustreCacheAttributes` must be given its `throughputMBps`; it brings no export-backlog
+   * or free-capacity alarm, so the monitor has none for it.
    * @default - no file system panels and no stall alarm
    */
-  readonly lustre?: LustreCache;
+  readonly lustre?: ILustreCache;
   /**
    * The pipeline whose failed executions alarm.
    * @default - no pipeline panel or alarm
@@ -115,7 +120,7 @@ export class StallMonitor extends Construct {
   public readonly pipelineFailedAlarm?: cloudwatch.Alarm;
   /**
    * The file system's export-backlog and free-capacity alarms, notifying the topic: its own when they
-   * are in this stack, else copies made here.
+   * are in this stack, else copies made here. Empty for an imported file system, which has no alarms.
    */
   public readonly storageAlarms: cloudwatch.Alarm[];
   /** The queue-metrics function fails (its metrics would stop). */
@@ -195,7 +200,7 @@ export class StallMonitor extends Construct {
     };
 
     // ---- queue metrics (Batch publishes none)
-    const queues = [props.cluster.gpuQueue, props.cluster.cpuQueue];
+    const queues = [props.cluster.jobQueue(TrainingQueue.GPU), props.cluster.jobQueue(TrainingQueue.CPU)];
     const logGroup = new logs.LogGroup(this, 'QueueMetricsLogs', { encryptionKey: this.encryptionKey, retention: logRetention(this, 'logRetention', undefined), removalPolicy });
     this.queueMetricsFunction = new lambda.Function(this, 'QueueMetricsFunction', {
       code: runtimeCode('monitoring-queue-metrics'),

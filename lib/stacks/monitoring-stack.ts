@@ -2,18 +2,18 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { StallMonitor, StallMonitorOptions } from '../monitoring';
-import { LustreCache } from '../storage';
-import { TrainingCluster } from '../training';
+import { ILustreCache } from '../storage';
+import { ITrainingCluster } from '../training';
 
 /** Properties of the reference {@link MonitoringStack}. */
 export interface MonitoringStackProps extends StackProps {
   /** The training cluster to watch (the training stack's). */
-  readonly cluster: TrainingCluster;
+  readonly cluster: ITrainingCluster;
   /**
    * The file system that feeds it (the storage stack's).
    * @default - no file system panels and no stall alarm
    */
-  readonly lustre?: LustreCache;
+  readonly lustre?: ILustreCache;
   /**
    * The pipeline whose failures alarm (the pipeline stack's state machine).
    * @default - no pipeline alarm

@@ -188,8 +188,8 @@ class LustreConnections extends ec2.Connections {
 
 /**
  * An FSx for Lustre file system that clients mount: created here ({@link LustreCache}) or imported
- * ({@link LustreCache.fromLustreCacheAttributes}). `TrainingCluster` takes this interface, so that a
- * team can bring the file system it already has.
+ * ({@link LustreCache.fromLustreCacheAttributes}). `TrainingCluster` and `StallMonitor` take this
+ * interface, so that a team can bring the file system it already has.
  */
 export interface ILustreCache extends IConstruct, ec2.IConnectable {
   /** The ID of the file system, such as `fs-0123456789abcdef0`. */
@@ -198,6 +198,44 @@ export interface ILustreCache extends IConstruct, ec2.IConnectable {
   readonly dnsName: string;
   /** The Lustre mount name of the file system. */
   readonly mountName: string;
+  /**
+   * Baseline throughput of the file system, MB/s: what reads are compared with to tell that the file
+   * system is the bottleneck. Reading it on a file system imported without `throughputMBps` throws.
+   */
+  readonly throughputMBps: number;
+  /**
+   * The alarm on the automatic-export backlog; undefined when no association exports changes, and on an
+   * imported file system (its alarms, if any, belong to the app that created it).
+   */
+  readonly exportBacklogAlarm?: cloudwatch.Alarm;
+  /** The free-capacity alarm; undefined when the capacity is a token, and on an imported file system. */
+  readonly freeCapacityAlarm?: cloudwatch.Alarm;
+  /**
+   * Age of the oldest change waiting for automatic export to S3, seconds (Maximum over 5 minutes).
+   * `AWS/FSx` `AgeOfOldestQueuedMessage` with `Publisher=AutoExport`.
+   *
+   * @param props options that override the metric's period, statistic, label or unit
+   */
+  metricExportBacklogAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /**
+   * Free storage capacity of the file system, bytes (Sum over its storage targets, 5 minutes).
+   * `AWS/FSx` `FreeDataStorageCapacity`.
+   *
+   * @param props options that override the metric's period, statistic, label or unit
+   */
+  metricFreeCapacityBytes(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /**
+   * Bytes read by clients, Sum per 5 minutes. `AWS/FSx` `DataReadBytes`.
+   *
+   * @param props options that override the metric's period, statistic, label or unit
+   */
+  metricDataReadBytes(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /**
+   * Metadata operations (opens, stats, creates...) served, Sum per 5 minutes. `AWS/FSx` `MetadataOperations`.
+   *
+   * @param props options that override the metric's period, statistic, label or unit
+   */
+  metricMetadataOperations(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   /**
    * Lets a client mount the file system: TCP 988 and 1018–1023 from the client to the file system
    * and back (FSx servers also connect to their clients).
@@ -226,7 +264,44 @@ export interface LustreCacheAttributes {
    * to and from them.
    */
   readonly securityGroups: ec2.ISecurityGroup[];
+  /**
+   * Baseline throughput of the file system, MB/s, as a `LustreCache` computes it: storage capacity in
+   * GiB over 1000, times the per-unit throughput (SCRATCH_2: 200 MB/s per TiB). A `StallMonitor` over the
+   * file system needs it: its "GPUs starved" alarm and its throughput panel compare reads with it.
+   * @default - unknown: reading `throughputMBps` throws, and so does a `StallMonitor` given the file system
+   * @see https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystemLustreConfiguration.html
+   */
+  readonly throughputMBps?: number;
 }
+
+/**
+ * An `AWS/FSx` metric of one file system, per 5 minutes: the one implementation behind the metric
+ * methods of a created and an imported file system.
+ * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/fs-metrics.html
+ */
+function fsxMetric(
+  fileSystemId: string,
+  metricName: string,
+  statistic: string,
+  props: cloudwatch.MetricOptions,
+  dimensions: Record<string, string> = {},
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/FSx',
+    metricName,
+    dimensionsMap: { FileSystemId: fileSystemId, ...dimensions },
+    statistic,
+    period: Duration.minutes(5),
+    ...props,
+  });
+}
+
+/** The file system metrics that a created and an imported file system share, by metric name. */
+const exportBacklogAge = (fileSystemId: string, props: cloudwatch.MetricOptions) =>
+  fsxMetric(fileSystemId, 'AgeOfOldestQueuedMessage', cloudwatch.Stats.MAXIMUM, props, { Publisher: 'AutoExport' });
+const freeCapacityBytes = (fileSystemId: string, props: cloudwatch.MetricOptions) => fsxMetric(fileSystemId, 'FreeDataStorageCapacity', cloudwatch.Stats.SUM, props);
+const dataReadBytes = (fileSystemId: string, props: cloudwatch.MetricOptions) => fsxMetric(fileSystemId, 'DataReadBytes', cloudwatch.Stats.SUM, props);
+const metadataOperations = (fileSystemId: string, props: cloudwatch.MetricOptions) => fsxMetric(fileSystemId, 'MetadataOperations', cloudwatch.Stats.SUM, props);
 
 /** A file system that exists already, imported by {@link LustreCache.fromLustreCacheAttributes}. */
 class ImportedLustreCache extends Construct implements ILustreCache {
@@ -234,6 +309,9 @@ class ImportedLustreCache extends Construct implements ILustreCache {
   public readonly dnsName: string;
   public readonly mountName: string;
   public readonly connections: ec2.Connections;
+  public readonly exportBacklogAlarm?: cloudwatch.Alarm;
+  public readonly freeCapacityAlarm?: cloudwatch.Alarm;
+  private readonly knownThroughputMBps?: number;
 
   constructor(scope: Construct, id: string, attrs: LustreCacheAttributes) {
     super(scope, id);
@@ -250,6 +328,9 @@ class ImportedLustreCache extends Construct implements ILustreCache {
     if (!Token.isUnresolved(attrs.fileSystemId) && !/^fs-[0-9a-f]{8,}$/.test(attrs.fileSystemId)) {
       throw invalidProp(this, 'fileSystemId', 'must be an FSx file system ID such as fs-0123456789abcdef0', attrs.fileSystemId);
     }
+    requireLiteral(this, 'throughputMBps', attrs.throughputMBps, 'alarm thresholds are computed from it');
+    validateNumber(this, 'throughputMBps', attrs.throughputMBps, { min: 1 });
+    this.knownThroughputMBps = attrs.throughputMBps;
     this.fileSystemId = attrs.fileSystemId;
     this.dnsName = attrs.dnsName;
     this.mountName = attrs.mountName;
@@ -262,6 +343,34 @@ class ImportedLustreCache extends Construct implements ILustreCache {
 
   public mountCommands(mountPath: string = '/fsx'): string[] {
     return lustreMountCommands(this.dnsName, this.mountName, mountPath);
+  }
+
+  public get throughputMBps(): number {
+    if (this.knownThroughputMBps === undefined) {
+      throw invalidProp(
+        this,
+        'throughputMBps',
+        'must be given to LustreCache.fromLustreCacheAttributes to compare reads with the provisioned throughput (as StallMonitor does)',
+        undefined,
+      );
+    }
+    return this.knownThroughputMBps;
+  }
+
+  public metricExportBacklogAge(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return exportBacklogAge(this.fileSystemId, props);
+  }
+
+  public metricFreeCapacityBytes(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return freeCapacityBytes(this.fileSystemId, props);
+  }
+
+  public metricDataReadBytes(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return dataReadBytes(this.fileSystemId, props);
+  }
+
+  public metricMetadataOperations(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return metadataOperations(this.fileSystemId, props);
   }
 }
 
@@ -569,7 +678,7 @@ export class LustreCache extends Construct implements ILustreCache {
    * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/fs-metrics.html
    */
   public metricExportBacklogAge(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.fsxMetric('AgeOfOldestQueuedMessage', cloudwatch.Stats.MAXIMUM, props, { Publisher: 'AutoExport' });
+    return exportBacklogAge(this.fileSystem.fileSystemId, props);
   }
 
   /**
@@ -579,7 +688,7 @@ export class LustreCache extends Construct implements ILustreCache {
    * @param props options that override the metric's period, statistic, label or unit
    */
   public metricFreeCapacityBytes(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.fsxMetric('FreeDataStorageCapacity', cloudwatch.Stats.SUM, props);
+    return freeCapacityBytes(this.fileSystem.fileSystemId, props);
   }
 
   /**
@@ -588,7 +697,7 @@ export class LustreCache extends Construct implements ILustreCache {
    * @param props options that override the metric's period, statistic, label or unit
    */
   public metricDataReadBytes(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.fsxMetric('DataReadBytes', cloudwatch.Stats.SUM, props);
+    return dataReadBytes(this.fileSystem.fileSystemId, props);
   }
 
   /**
@@ -599,19 +708,7 @@ export class LustreCache extends Construct implements ILustreCache {
    * @see https://docs.aws.amazon.com/fsx/latest/LustreGuide/fs-metrics.html
    */
   public metricMetadataOperations(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.fsxMetric('MetadataOperations', cloudwatch.Stats.SUM, props);
-  }
-
-  /** An `AWS/FSx` metric of this file system, per 5 minutes. */
-  private fsxMetric(metricName: string, statistic: string, props: cloudwatch.MetricOptions, dimensions: Record<string, string> = {}): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/FSx',
-      metricName,
-      dimensionsMap: { FileSystemId: this.fileSystem.fileSystemId, ...dimensions },
-      statistic,
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return metadataOperations(this.fileSystem.fileSystemId, props);
   }
 
   /** Capacity and tier from a demand: the sizer's cheapest, or the smallest capacity at the tier given. */

@@ -269,6 +269,8 @@ export interface TrainingClusterProps extends TrainingClusterOptions {
 }
 
 const PLACEHOLDER_IMAGE = 'public.ecr.aws/amazonlinux/amazonlinux:2023';
+/** The namespace of the hosts' CloudWatch agent metrics, unless `metricsNamespace` says otherwise. */
+const DEFAULT_METRICS_NAMESPACE = 'CdkMlAtScale/Training';
 const RETRY_STATUS_REASON = 'Host EC2*';
 
 /** The job definitions of a training cluster. */
@@ -284,8 +286,9 @@ export enum TrainingJob {
 /**
  * A training cluster: created here ({@link TrainingCluster}) or imported
  * ({@link TrainingCluster.fromTrainingClusterAttributes}). `TrainingPipeline` takes this interface and
- * derives its job type, GPU and node ceilings and share identifier from it. Its grant principal is the
- * jobs' role, so that `lake.grantRead(cluster, zone, prefix)` lets the jobs read.
+ * derives its job type, GPU and node ceilings and share identifier from it; `StallMonitor` takes it and
+ * reads its queues and GPU metrics. Its grant principal is the jobs' role, so that
+ * `lake.grantRead(cluster, zone, prefix)` lets the jobs read.
  */
 export interface ITrainingCluster extends IConstruct, iam.IGrantable {
   /** The GPUs of the largest instance type of the GPU queue: the most one training container can get. */
@@ -297,6 +300,22 @@ export interface ITrainingCluster extends IConstruct, iam.IGrantable {
   readonly maxNodes?: number;
   /** Whether the queues have a fair-share policy: jobs must then be submitted with a share identifier. */
   readonly fairShareScheduling: boolean;
+  /** The CloudWatch namespace in which the GPU hosts' agent publishes their GPU, memory and disk metrics. */
+  readonly metricsNamespace: string;
+  /**
+   * GPU utilisation of the GPU hosts, percent (Average over every GPU of every host, 5 minutes), from the
+   * CloudWatch agent's nvidia_smi metrics in `metricsNamespace`. No data while no GPU host runs.
+   *
+   * @param props options that override the metric's period, statistic, label or unit
+   */
+  metricGpuUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /**
+   * GPU memory utilisation of the GPU hosts, percent (Average, 5 minutes), from the agent's nvidia_smi
+   * metrics in `metricsNamespace`.
+   *
+   * @param props options that override the metric's period, statistic, label or unit
+   */
+  metricGpuMemoryUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   /**
    * The job queue of a fleet.
    *
@@ -348,14 +367,53 @@ export interface TrainingClusterAttributes {
   readonly fairShareScheduling?: boolean;
   /** The role that the jobs' containers assume: the cluster's grant principal. */
   readonly jobRole: iam.IRole;
+  /**
+   * The CloudWatch namespace in which the cluster's GPU hosts publish their agent metrics (the
+   * `metricsNamespace` the cluster was created with). The GPU metrics, and a `StallMonitor`'s GPU panel
+   * and "GPUs starved" alarm, read it: a wrong namespace leaves them without data.
+   * @default 'CdkMlAtScale/Training' (the namespace of a `TrainingCluster` created with the defaults)
+   */
+  readonly metricsNamespace?: string;
 }
 
-/** What a created and an imported cluster share: job lookup and the submit grant. */
+/** What a created and an imported cluster share: job lookup, the GPU metrics and the submit grant. */
 abstract class TrainingClusterBase extends Construct implements ITrainingCluster {
   public abstract readonly grantPrincipal: iam.IPrincipal;
   public abstract readonly maxGpusPerInstance: number;
   public abstract readonly maxNodes?: number;
   public abstract readonly fairShareScheduling: boolean;
+  public abstract readonly metricsNamespace: string;
+
+  /**
+   * GPU utilisation of the GPU hosts, percent (Average over every GPU of every host, 5 minutes), from the
+   * CloudWatch agent's nvidia_smi metrics. No data while no GPU host runs.
+   *
+   * @param props options that override the metric's period, statistic, label or unit
+   * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Agent-NVIDIA-GPU.html
+   */
+  public metricGpuUtilization(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.hostMetric('nvidia_smi_utilization_gpu', props);
+  }
+
+  /**
+   * GPU memory utilisation of the GPU hosts, percent (Average, 5 minutes), from the agent's nvidia_smi metrics.
+   *
+   * @param props options that override the metric's period, statistic, label or unit
+   */
+  public metricGpuMemoryUtilization(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.hostMetric('nvidia_smi_utilization_memory', props);
+  }
+
+  private hostMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+    // The agent aggregates over no dimension (aggregation_dimensions [[]]): one series per namespace.
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      statistic: cloudwatch.Stats.AVERAGE,
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
 
   public abstract jobQueue(queue: TrainingQueue): batch.IJobQueue;
   public abstract jobDefinition(job: TrainingJob): batch.IJobDefinition | undefined;
@@ -408,6 +466,7 @@ class ImportedTrainingCluster extends TrainingClusterBase {
   public readonly maxGpusPerInstance: number;
   public readonly maxNodes?: number;
   public readonly fairShareScheduling: boolean;
+  public readonly metricsNamespace: string;
   private readonly attrs: TrainingClusterAttributes;
 
   constructor(scope: Construct, id: string, attrs: TrainingClusterAttributes) {
@@ -427,6 +486,14 @@ class ImportedTrainingCluster extends TrainingClusterBase {
     this.maxGpusPerInstance = attrs.maxGpusPerInstance;
     this.maxNodes = attrs.maxNodes;
     this.fairShareScheduling = attrs.fairShareScheduling ?? false;
+    const namespace = attrs.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    // CloudWatch: 1 to 255 characters, not starting with ':' (API_Metric), ASCII without control
+    // characters, AWS/ reserved for AWS services (API_PutMetricData).
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Metric.html
+    if (!Token.isUnresolved(namespace) && (!/^[\x20-\x7e]{1,255}$/.test(namespace) || namespace.startsWith(':') || namespace.startsWith('AWS/'))) {
+      throw invalidProp(this, 'metricsNamespace', "must be a custom CloudWatch namespace: 1 to 255 printable ASCII characters, not starting with ':' or 'AWS/'", namespace);
+    }
+    this.metricsNamespace = namespace;
   }
 
   public jobQueue(queue: TrainingQueue): batch.IJobQueue {
@@ -717,7 +784,7 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
 
     // ---- instance role
     this.instanceRole = props.instanceRole ?? this.createInstanceRole();
-    const metricsNamespace = props.metricsNamespace ?? 'CdkMlAtScale/Training';
+    const metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     this.metricsNamespace = metricsNamespace;
     this.instanceRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -902,37 +969,6 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
       });
       this.advise(scaleUpAdvice(f, gpuFacts));
     }
-  }
-
-  /**
-   * GPU utilisation of the GPU hosts, percent (Average over every GPU of every host, 5 minutes), from the
-   * CloudWatch agent's nvidia_smi metrics. No data while no GPU host runs.
-   *
-   * @param props options that override the metric's period, statistic, label or unit
-   * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Agent-NVIDIA-GPU.html
-   */
-  public metricGpuUtilization(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.hostMetric('nvidia_smi_utilization_gpu', props);
-  }
-
-  /**
-   * GPU memory utilisation of the GPU hosts, percent (Average, 5 minutes), from the agent's nvidia_smi metrics.
-   *
-   * @param props options that override the metric's period, statistic, label or unit
-   */
-  public metricGpuMemoryUtilization(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.hostMetric('nvidia_smi_utilization_memory', props);
-  }
-
-  private hostMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
-    // The agent aggregates over no dimension (aggregation_dimensions [[]]): one series per namespace.
-    return new cloudwatch.Metric({
-      namespace: this.metricsNamespace,
-      metricName,
-      statistic: cloudwatch.Stats.AVERAGE,
-      period: Duration.minutes(5),
-      ...props,
-    });
   }
 
   /**

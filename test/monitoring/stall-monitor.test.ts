@@ -1,9 +1,11 @@
-import { Duration, Lazy } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { LustreCache, StallMonitor, StallMonitorProps, TrainingCluster } from '../../lib';
+import { ILustreCache, ITrainingCluster, LustreCache, StallMonitor, StallMonitorProps, TrainingCluster, TrainingClusterAttributes } from '../../lib';
 import { starvedExpression } from '../../lib/monitoring/stall-monitor';
 import { nagFindings, testStack } from '../util/app';
 
@@ -22,6 +24,72 @@ function fixture() {
   return { stack, cluster, lustre, pipeline };
 }
 
+/** A monitor over a created cluster, file system and pipeline: built once, read by two describes. */
+let concrete: (ReturnType<typeof fixture> & { monitor: StallMonitor; template: Template }) | undefined;
+function concreteMonitor() {
+  if (!concrete) {
+    const built = fixture();
+    const monitor = new StallMonitor(built.stack, 'Monitor', { cluster: built.cluster, lustre: built.lustre, pipeline: built.pipeline, alarmEmail: 'ml-platform@example.com' });
+    concrete = { ...built, monitor, template: Template.fromStack(built.stack) };
+  }
+  return concrete;
+}
+
+const ARN = 'arn:aws:batch:eu-west-1:123456789012';
+const FS_ID = 'fs-0123456789abcdef0';
+
+/** The attributes of a cluster created elsewhere: queues and job definitions by ARN. */
+function importedClusterAttributes(stack: Stack): TrainingClusterAttributes {
+  return {
+    gpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'GpuQueue', `${ARN}:job-queue/gpu`),
+    cpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'CpuQueue', `${ARN}:job-queue/cpu`),
+    preprocessJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'PrepDef', `${ARN}:job-definition/prep:1`),
+    trainingJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'TrainDef', `${ARN}:job-definition/train:1`),
+    maxGpusPerInstance: 8,
+    jobRole: iam.Role.fromRoleName(stack, 'JobRole', 'team-jobs'),
+  };
+}
+
+/** A cluster and a file system imported by their attributes (nothing of them is created). */
+function importedFixture(lustreThroughputMBps: number | undefined) {
+  const stack = testStack();
+  const cluster = TrainingCluster.fromTrainingClusterAttributes(stack, 'Cluster', importedClusterAttributes(stack));
+  const lustre = LustreCache.fromLustreCacheAttributes(stack, 'Cache', {
+    fileSystemId: FS_ID,
+    dnsName: `${FS_ID}.fsx.eu-west-1.amazonaws.com`,
+    mountName: 'abcdefgh',
+    securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'FsGroup', 'sg-0123456789abcdef0', { allowAllOutbound: false })],
+    throughputMBps: lustreThroughputMBps,
+  });
+  return { stack, cluster, lustre };
+}
+
+/**
+ * What each alarm of the monitor reads, by alarm logical id: namespace, metric name, dimensions,
+ * statistic and period of a metric alarm, or of each metric of a math alarm (with its expression).
+ * `names` swaps the resolved identifiers of the watched resources for what they stand for, so that
+ * alarms over different queues and file systems compare.
+ */
+function alarmMetrics(template: Template, names: Map<string, string>): Record<string, unknown> {
+  const swap = (dimensions: Array<{ Name: string; Value: unknown }> | undefined) =>
+    dimensions?.map((d) => ({ Name: d.Name, Value: names.get(JSON.stringify(d.Value)) ?? d.Value }));
+  const alarms = template.findResources('AWS::CloudWatch::Alarm');
+  return Object.fromEntries(
+    Object.entries(alarms)
+      .filter(([id]) => id.startsWith('Monitor'))
+      .map(([id, { Properties: p }]) => [
+        id,
+        p.Metrics
+          ? p.Metrics.map((m: { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: unknown }> }; Period: number; Stat: string } }) =>
+              m.MetricStat
+                ? { Id: m.Id, Namespace: m.MetricStat.Metric.Namespace, MetricName: m.MetricStat.Metric.MetricName, Dimensions: swap(m.MetricStat.Metric.Dimensions), Stat: m.MetricStat.Stat, Period: m.MetricStat.Period }
+                : { Id: m.Id, Expression: m.Expression },
+            )
+          : { Namespace: p.Namespace, MetricName: p.MetricName, Dimensions: swap(p.Dimensions), Statistic: p.Statistic, Period: p.Period },
+      ]),
+  );
+}
+
 /**
  * Evaluates the alarm's metric math on one period's data points, as CloudWatch would for this grammar
  * (IF, AND, comparisons, arithmetic, PERIOD): undefined when a metric has no data point.
@@ -37,9 +105,7 @@ function evaluate(expression: string, data: Record<string, number | undefined>, 
 }
 
 describe('StallMonitor with a cluster, a file system and a pipeline', () => {
-  const { stack, cluster, lustre, pipeline } = fixture();
-  const monitor = new StallMonitor(stack, 'Monitor', { cluster, lustre, pipeline, alarmEmail: 'ml-platform@example.com' });
-  const template = Template.fromStack(stack);
+  const { stack, cluster, lustre, monitor, template } = concreteMonitor();
   const topicRef = { Ref: stack.getLogicalId(monitor.alarmTopic.node.defaultChild as sns.CfnTopic) };
 
   test('sends every alarm to one KMS-encrypted topic, with the e-mail subscribed', () => {
@@ -185,6 +251,108 @@ describe('StallMonitor with a cluster, a file system and a pipeline', () => {
   });
 });
 
+describe('StallMonitor over an imported cluster and an imported file system', () => {
+  const { stack, cluster, lustre } = importedFixture(300); // 1200 GiB at 250 MB/s/TiB, as the created one
+  const pipeline = sfn.StateMachine.fromStateMachineArn(stack, 'Pipeline', 'arn:aws:states:eu-west-1:123456789012:stateMachine:training');
+  const monitor = new StallMonitor(stack, 'Monitor', { cluster, lustre, pipeline, alarmEmail: 'ml-platform@example.com' });
+  const template = Template.fromStack(stack);
+
+  test('synthesizes the alarms and panels of a created cluster and file system, on the imported ones', () => {
+    expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm')).sort()).toEqual([
+      expect.stringMatching(/^MonitorCpuStuckInRunnableAlarm/),
+      expect.stringMatching(/^MonitorGpuStuckInRunnableAlarm/),
+      expect.stringMatching(/^MonitorGpusStarvedAlarm/),
+      expect.stringMatching(/^MonitorPipelineFailedAlarm/),
+      expect.stringMatching(/^MonitorQueueMetricsFailingAlarm/),
+    ]);
+    const body = JSON.stringify(stack.resolve((monitor.dashboard.node.defaultChild as import('aws-cdk-lib').aws_cloudwatch.CfnDashboard).dashboardBody));
+    expect(body).toContain('File system reads vs provisioned throughput (MB/s)');
+    expect(body).toContain('\\"value\\":300,\\"label\\":\\"provisioned\\"');
+    expect(body).toContain(`\\"FileSystemId\\",\\"${FS_ID}\\"`);
+  });
+
+  test('its alarms read the same metrics as over a created cluster and file system (namespace, name, dimensions, statistic, period)', () => {
+    const created = concreteMonitor();
+    const createdNames = new Map([
+      [JSON.stringify(created.stack.resolve(created.cluster.gpuQueue.jobQueueName)), 'the GPU queue'],
+      [JSON.stringify(created.stack.resolve(created.cluster.cpuQueue.jobQueueName)), 'the CPU queue'],
+      [JSON.stringify(created.stack.resolve(created.lustre.fileSystemId)), 'the file system'],
+      [JSON.stringify(created.stack.resolve(created.pipeline.stateMachineArn)), 'the pipeline'],
+    ]);
+    const importedNames = new Map([
+      [JSON.stringify('gpu'), 'the GPU queue'],
+      [JSON.stringify('cpu'), 'the CPU queue'],
+      [JSON.stringify(FS_ID), 'the file system'],
+      [JSON.stringify(pipeline.stateMachineArn), 'the pipeline'],
+    ]);
+    const expected = alarmMetrics(created.template, createdNames);
+    const actual = alarmMetrics(template, importedNames);
+    expect(Object.keys(actual)).toHaveLength(5);
+    expect(actual).toEqual(expected);
+  });
+
+  test('"GPUs starved" reads the cluster’s GPU metric and the file system’s reads, against the throughput given', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Id: 'expr_1', Expression: starvedExpression(50, 240) }),
+        Match.objectLike({ Id: 'gpu', MetricStat: { Metric: { Namespace: 'CdkMlAtScale/Training', MetricName: 'nvidia_smi_utilization_gpu' }, Period: 300, Stat: 'Average' } }),
+        Match.objectLike({
+          Id: 'read',
+          MetricStat: { Metric: { Namespace: 'AWS/FSx', MetricName: 'DataReadBytes', Dimensions: [{ Name: 'FileSystemId', Value: FS_ID }] }, Period: 300, Stat: 'Sum' },
+        }),
+      ]),
+    });
+  });
+
+  test('"stuck in RUNNABLE", the queue metrics and the failed-job rule follow the imported queues', () => {
+    for (const name of ['gpu', 'cpu']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'CdkMlAtScale/Batch',
+        MetricName: 'OldestRunnableJobAgeSeconds',
+        Dimensions: [{ Name: 'JobQueue', Value: name }],
+        Statistic: 'Maximum',
+        Period: 300,
+      });
+    }
+    const queues = [`${ARN}:job-queue/gpu`, `${ARN}:job-queue/cpu`];
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ QUEUES: JSON.stringify(queues) }) } });
+    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.batch'], detail: { status: ['FAILED'], jobQueue: queues } } });
+  });
+
+  test('has no storage alarms: an imported file system brings none', () => {
+    expect(lustre.exportBacklogAlarm).toBeUndefined();
+    expect(lustre.freeCapacityAlarm).toBeUndefined();
+    expect(monitor.storageAlarms).toEqual([]);
+  });
+
+  test('has no unacknowledged cdk-nag finding', () => {
+    expect(nagFindings(monitor)).toEqual([]);
+  });
+});
+
+describe('StallMonitor over an imported cluster whose hosts publish in a namespace of their own', () => {
+  const stack = testStack();
+  const cluster: ITrainingCluster = TrainingCluster.fromTrainingClusterAttributes(stack, 'Cluster', { ...importedClusterAttributes(stack), metricsNamespace: 'Team/Gpus' });
+  const lustre: ILustreCache = LustreCache.fromLustreCacheAttributes(stack, 'Cache', {
+    fileSystemId: FS_ID,
+    dnsName: 'd',
+    mountName: 'm',
+    throughputMBps: 1000,
+    securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'FsGroup', 'sg-0123456789abcdef0')],
+  });
+  new StallMonitor(stack, 'Monitor', { cluster, lustre });
+  const template = Template.fromStack(stack);
+
+  test('reads GPU utilisation in that namespace, and the near-limit line from the throughput given', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: starvedExpression(50, 800) }),
+        Match.objectLike({ Id: 'gpu', MetricStat: Match.objectLike({ Metric: { Namespace: 'Team/Gpus', MetricName: 'nvidia_smi_utilization_gpu' } }) }),
+      ]),
+    });
+  });
+});
+
 describe('StallMonitor without a file system or pipeline, with a topic of its own', () => {
   const { stack, cluster } = fixture();
   const topic = new sns.Topic(stack, 'Topic');
@@ -216,4 +384,10 @@ describe('StallMonitor fails when', () => {
   test('alarmEmail is not an address', () => fails({ alarmEmail: 'ops' }, /alarmEmail must be an e-mail address, got 'ops'/));
   test('a threshold is a token (it is written into the alarm expression)', () =>
     fails({ gpuStarvedUtilizationPercent: Lazy.number({ produce: () => 50 }) }, /gpuStarvedUtilizationPercent must be a literal number .*, got an unresolved token/));
+  test('the file system is imported without its throughput (the stall alarm compares reads with it)', () => {
+    const { stack, cluster, lustre } = importedFixture(undefined);
+    expect(() => new StallMonitor(stack, 'Monitor', { cluster, lustre })).toThrow(
+      'throughputMBps must be given to LustreCache.fromLustreCacheAttributes to compare reads with the provisioned throughput (as StallMonitor does), got undefined (at Test/Cache)',
+    );
+  });
 });

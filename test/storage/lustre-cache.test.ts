@@ -1,4 +1,4 @@
-import { CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -7,8 +7,14 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import fc from 'fast-check';
-import { DataLake, LustreCache, LustreCacheProps, MlVpc, ReadPattern, SizingLimit, checkLustre, demandMBps, sizeLustre, TrainingDemand } from '../../lib';
+import { DataLake, ILustreCache, LustreCache, LustreCacheProps, MlVpc, ReadPattern, SizingLimit, checkLustre, demandMBps, sizeLustre, TrainingDemand } from '../../lib';
 import { nagFindings, testStack } from '../util/app';
+
+/** What a metric reads: namespace, name, dimensions, statistic, period (seconds) and label. */
+function metricShape(metric: cloudwatch.Metric) {
+  const { namespace, metricName, dimensions, statistic, label } = metric;
+  return { namespace, metricName, dimensions, statistic, period: metric.period.toSeconds(), label };
+}
 
 /** 64 GPUs at 1200 samples/s of 110 kB: 8448 MB/s over a 4000 GiB dataset. */
 const DEMAND: TrainingDemand = { gpuCount: 64, samplesPerSecondPerGpu: 1200, bytesPerSample: 110_000, datasetGiB: 4000, epochs: 10 };
@@ -531,6 +537,72 @@ describe('LustreCache.fromLustreCacheAttributes', () => {
         FromPort: from,
       });
     }
+  });
+
+  test('fails when its throughput is read but was not given', () => {
+    expect(() => cache.throughputMBps).toThrow(
+      'throughputMBps must be given to LustreCache.fromLustreCacheAttributes to compare reads with the provisioned throughput (as StallMonitor does), got undefined (at Test/Imported)',
+    );
+  });
+
+  test('carries the throughput given, and has no alarms of its own', () => {
+    const withThroughput = LustreCache.fromLustreCacheAttributes(stack, 'WithThroughput', { fileSystemId: 'fs-0123456789abcdef0', dnsName: 'd', mountName: 'm', securityGroups: [group], throughputMBps: 292.5 });
+    expect(withThroughput.throughputMBps).toBe(292.5);
+    expect(cache.exportBacklogAlarm).toBeUndefined();
+    expect(cache.freeCapacityAlarm).toBeUndefined();
+  });
+
+  test('reads its AWS/FSx metrics by its file system ID, 5-minute periods, with the options given', () => {
+    expect(metricShape(cache.metricDataReadBytes())).toEqual({
+      namespace: 'AWS/FSx',
+      metricName: 'DataReadBytes',
+      dimensions: { FileSystemId: 'fs-0123456789abcdef0' },
+      statistic: 'Sum',
+      period: 300,
+      label: undefined,
+    });
+    expect(metricShape(cache.metricMetadataOperations())).toMatchObject({ metricName: 'MetadataOperations', dimensions: { FileSystemId: 'fs-0123456789abcdef0' }, statistic: 'Sum' });
+    expect(metricShape(cache.metricFreeCapacityBytes())).toMatchObject({ metricName: 'FreeDataStorageCapacity', dimensions: { FileSystemId: 'fs-0123456789abcdef0' }, statistic: 'Sum' });
+    expect(metricShape(cache.metricExportBacklogAge())).toMatchObject({
+      metricName: 'AgeOfOldestQueuedMessage',
+      dimensions: { FileSystemId: 'fs-0123456789abcdef0', Publisher: 'AutoExport' },
+      statistic: 'Maximum',
+      period: 300,
+    });
+    expect(metricShape(cache.metricDataReadBytes({ period: Duration.minutes(1), statistic: cloudwatch.Stats.AVERAGE, label: 'reads' }))).toMatchObject({
+      statistic: 'Average',
+      period: 60,
+      label: 'reads',
+    });
+  });
+
+  test('an import of a created file system reads the same metrics and throughput as the file system itself', () => {
+    const s = testStack('Same');
+    const v = ec2.Vpc.fromVpcAttributes(s, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-1'] });
+    const created = new LustreCache(s, 'Created', { vpc: v });
+    const imported: ILustreCache = LustreCache.fromLustreCacheAttributes(s, 'Imported', {
+      fileSystemId: created.fileSystemId,
+      dnsName: created.dnsName,
+      mountName: created.mountName,
+      securityGroups: [created.securityGroup],
+      throughputMBps: created.throughputMBps,
+    });
+    const metrics = (c: ILustreCache) =>
+      [c.metricDataReadBytes(), c.metricMetadataOperations(), c.metricFreeCapacityBytes(), c.metricExportBacklogAge()].map((m) => s.resolve(metricShape(m)));
+    expect(metrics(imported)).toEqual(metrics(created));
+    expect(s.resolve(metrics(created)[0])).toMatchObject({ namespace: 'AWS/FSx', metricName: 'DataReadBytes', dimensions: { FileSystemId: { Ref: s.getLogicalId(created.fileSystem.node.defaultChild as fsx.CfnFileSystem) } } });
+    expect(imported.throughputMBps).toBe(created.throughputMBps);
+  });
+
+  test('fails when the throughput given is below 1 MB/s or a token', () => {
+    const attrs = { fileSystemId: 'fs-0123456789abcdef0', dnsName: 'd', mountName: 'm', securityGroups: [group] };
+    expect(() => LustreCache.fromLustreCacheAttributes(stack, 'NoThroughput', { ...attrs, throughputMBps: 0 })).toThrow(
+      'throughputMBps must be a number of at least 1, got 0 (at Test/NoThroughput)',
+    );
+    const token = new CfnParameter(stack, 'Throughput', { type: 'Number' }).valueAsNumber;
+    expect(() => LustreCache.fromLustreCacheAttributes(stack, 'TokenThroughput', { ...attrs, throughputMBps: token })).toThrow(
+      'throughputMBps must be a literal number known at synth, not a token (alarm thresholds are computed from it), got an unresolved token (at Test/TokenThroughput)',
+    );
   });
 
   test('fails when no security group is given', () => {

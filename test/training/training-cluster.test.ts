@@ -1,6 +1,7 @@
 import { CfnParameter, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as batch from 'aws-cdk-lib/aws-batch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as fsx from 'aws-cdk-lib/aws-fsx';
@@ -10,7 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { DataLake, DataLakeZone } from '../../lib/data-lake';
 import { LustreCache } from '../../lib/storage';
-import { TrainingCluster, TrainingClusterProps, TrainingJob, TrainingQueue } from '../../lib/training';
+import { TrainingCluster, TrainingClusterAttributes, TrainingClusterProps, TrainingJob, TrainingQueue } from '../../lib/training';
 import { consumerRole, nagFindings, testApp, testStack } from '../util/app';
 
 /** Renders a CloudFormation value as text, tokens as `${Ref:X}` and `${GetAtt:X.Y}`. */
@@ -40,6 +41,26 @@ function build(props: Partial<TrainingClusterProps> = {}): { stack: Stack; vpc: 
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
   const cluster = new TrainingCluster(stack, 'Cluster', { vpc, ...props });
   return { stack, vpc, cluster };
+}
+
+/** What a metric reads: namespace, name, dimensions, statistic, period (seconds) and label. */
+function metricShape(metric: cloudwatch.Metric) {
+  const { namespace, metricName, dimensions, statistic, label } = metric;
+  return { namespace, metricName, dimensions, statistic, period: metric.period.toSeconds(), label };
+}
+
+const QUEUE_ARN = 'arn:aws:batch:us-east-1:123456789012';
+
+/** The attributes of a cluster created elsewhere (queues and job definitions by ARN), in `stack`. */
+function importedAttributes(stack: Stack): TrainingClusterAttributes {
+  return {
+    gpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'Gpu', `${QUEUE_ARN}:job-queue/gpu`),
+    cpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'Cpu', `${QUEUE_ARN}:job-queue/cpu`),
+    preprocessJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'Prep', `${QUEUE_ARN}:job-definition/prep`),
+    trainingJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'Train', `${QUEUE_ARN}:job-definition/train`),
+    maxGpusPerInstance: 4,
+    jobRole: iam.Role.fromRoleName(stack, 'Jobs', 'jobs'),
+  };
 }
 
 function fails(props: Partial<TrainingClusterProps>, message: string | RegExp): void {
@@ -248,8 +269,65 @@ describe('TrainingCluster with defaults', () => {
     template.hasResource('AWS::KMS::Key', { Properties: { EnableKeyRotation: true }, DeletionPolicy: 'Retain' });
   });
 
+  test('reads GPU utilisation and GPU memory from the agent\u2019s nvidia_smi metrics in its namespace (Average, 5 minutes)', () => {
+    expect(cluster.metricsNamespace).toBe('CdkMlAtScale/Training');
+    expect(metricShape(cluster.metricGpuUtilization())).toEqual({
+      namespace: 'CdkMlAtScale/Training',
+      metricName: 'nvidia_smi_utilization_gpu',
+      dimensions: undefined,
+      statistic: 'Average',
+      period: 300,
+      label: undefined,
+    });
+    expect(metricShape(cluster.metricGpuMemoryUtilization({ label: 'memory' }))).toMatchObject({ metricName: 'nvidia_smi_utilization_memory', statistic: 'Average', label: 'memory' });
+  });
+
+  test('its GPU metrics are those of the same cluster imported with the defaults', () => {
+    const other = testStack('Other');
+    const imported = TrainingCluster.fromTrainingClusterAttributes(other, 'Imported', importedAttributes(other));
+    expect(metricShape(imported.metricGpuUtilization())).toEqual(metricShape(cluster.metricGpuUtilization()));
+    expect(metricShape(imported.metricGpuMemoryUtilization())).toEqual(metricShape(cluster.metricGpuMemoryUtilization()));
+    expect(imported.metricsNamespace).toBe(cluster.metricsNamespace);
+  });
+
   test('passes cdk-nag with no unacknowledged finding', () => {
     expect(nagFindings(cluster)).toEqual([]);
+  });
+});
+
+describe('TrainingCluster.fromTrainingClusterAttributes: GPU metrics', () => {
+  const stack = testStack();
+  const imported = TrainingCluster.fromTrainingClusterAttributes(stack, 'Imported', { ...importedAttributes(stack), metricsNamespace: 'Team/Gpus' });
+
+  test('reads the GPU metrics in the namespace given', () => {
+    expect(imported.metricsNamespace).toBe('Team/Gpus');
+    expect(metricShape(imported.metricGpuUtilization())).toEqual({
+      namespace: 'Team/Gpus',
+      metricName: 'nvidia_smi_utilization_gpu',
+      dimensions: undefined,
+      statistic: 'Average',
+      period: 300,
+      label: undefined,
+    });
+    expect(metricShape(imported.metricGpuMemoryUtilization())).toMatchObject({ namespace: 'Team/Gpus', metricName: 'nvidia_smi_utilization_memory', statistic: 'Average', period: 300 });
+  });
+
+  test('applies the metric options given (period, statistic, label)', () => {
+    const metric = imported.metricGpuUtilization({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM, label: 'busiest GPU' });
+    expect(metricShape(metric)).toMatchObject({ namespace: 'Team/Gpus', metricName: 'nvidia_smi_utilization_gpu', statistic: 'Maximum', period: 60, label: 'busiest GPU' });
+  });
+
+  test.each([
+    ['is an AWS namespace', 'AWS/EC2', "'AWS/EC2'"],
+    ['is empty', '', "''"],
+    ['starts with a colon', ':gpus', "':gpus'"],
+    ['is longer than 255 characters', 'n'.repeat(256), `'${'n'.repeat(256)}'`],
+    ['holds a control character', 'team\ngpus', "'team\ngpus'"],
+  ])('fails when metricsNamespace %s', (_, namespace, rendered) => {
+    const s = testStack();
+    expect(() => TrainingCluster.fromTrainingClusterAttributes(s, 'Bad', { ...importedAttributes(s), metricsNamespace: namespace })).toThrow(
+      `metricsNamespace must be a custom CloudWatch namespace: 1 to 255 printable ASCII characters, not starting with ':' or 'AWS/', got ${rendered} (at Test/Bad)`,
+    );
   });
 });
 
