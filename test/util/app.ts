@@ -31,7 +31,7 @@ export const CDK_JSON_CONFIG = cdkJson.context['ml-at-scale'];
 
 /** A new app with cdk.json's feature flags (plus any context given). */
 export function testApp(props: AppProps = {}): App {
-  return new App({ ...props, context: { ...FEATURE_FLAGS, ...props.context } });
+  return new App({ treeMetadata: false, ...props, context: { ...FEATURE_FLAGS, ...props.context } });
 }
 
 /** A new environment-agnostic stack in a new test app. */
