@@ -641,8 +641,8 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
       ['sharedFileSystemMountPath', efsMountPath],
       ['scratchMountPath', scratchPath],
     ] as const) {
-      if (!Token.isUnresolved(value) && !/^\/[A-Za-z0-9._/-]+$/.test(value)) {
-        throw invalidProp(this, prop, 'must be an absolute path of letters, digits, dots, dashes and slashes', value);
+      if (!Token.isUnresolved(value) && (!/^\/[A-Za-z0-9._/-]+$/.test(value) || value.split('/').slice(1).some((segment) => segment === '' || segment === '.' || segment === '..'))) {
+        throw invalidProp(this, prop, 'must be an absolute path of letters, digits, dots, dashes and slashes, with no empty, "." or ".." segment', value);
       }
     }
     if (new Set([lustreMountPath, efsMountPath, scratchPath]).size !== 3) {
@@ -1168,7 +1168,8 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
       NetworkCardIndex: card,
       DeviceIndex: card === 0 ? 0 : 1,
       InterfaceType: 'efa',
-      // No public IP (Control Tower CT.EC2.PR.9). EC2 accepts the flag only on a single-interface launch.
+      // No public IP (Control Tower CT.EC2.PR.9). EC2 accepts the flag only on a single-interface launch:
+      // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_InstanceNetworkInterfaceSpecification.html
       ...(this.efaInterfaces === 1 ? { AssociatePublicIpAddress: false } : {}),
       Groups: [this.securityGroup.securityGroupId],
       DeleteOnTermination: true,
@@ -1180,7 +1181,7 @@ export class TrainingCluster extends TrainingClusterBase implements ec2.IConnect
       acknowledgeControlTowerRule(
         this.launchTemplate,
         'ec2_launch_template_public_ip_disabled_check',
-        'EC2 rejects AssociatePublicIpAddress on a launch with several network interfaces, and assigns no public IPv4 address to such an instance; the instances also launch in private subnets.',
+        'EC2 takes AssociatePublicIpAddress only on a launch with one network interface (EC2 API reference, InstanceNetworkInterfaceSpecification), and this one has an EFA per network card; the instances launch in private subnets, which map no public IP on launch.',
       );
     }
     template.addPropertyDeletionOverride('LaunchTemplateData.SecurityGroupIds');

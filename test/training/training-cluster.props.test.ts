@@ -78,7 +78,11 @@ describe('TrainingCluster props', () => {
   });
 
   test.each(['lustreMountPath', 'sharedFileSystemMountPath', 'scratchMountPath'] as const)('%s: rejects what is not an absolute path of plain characters', (prop) => {
-    const bad = fc.oneof(fc.constantFrom('', '/', 'fsx', 'mnt/data'), fc.stringMatching(/^\/[a-z]{1,6}[ $;:*'"][a-z]{0,3}$/));
+    const bad = fc.oneof(
+      fc.constantFrom('', '/', 'fsx', 'mnt/data', '/..', '/fsx/..', '/a//b', '/a/'),
+      fc.stringMatching(/^\/[a-z]{1,6}[ $;:*'"][a-z]{0,3}$/),
+      fc.stringMatching(/^\/[a-z]{1,6}\/\.\.?\/[a-z]{1,6}$/),
+    );
     assertRejects(bad, prop, (v) => rejected({ [prop]: v }));
   });
 

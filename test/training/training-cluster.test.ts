@@ -846,8 +846,13 @@ describe('TrainingCluster fails', () => {
     fails({ fairShareIdentifiers: ['a'] }, 'fairShareScheduling must be true when fairShareIdentifiers are given, got undefined');
     fails({ fairShareScheduling: true, fairShareIdentifiers: ['team a'] }, "fairShareIdentifiers must be letters and digits, optionally ending in *, got 'team a'");
   });
-  test('fails when a mount path is not absolute, or two mounts share a path', () => {
-    fails({ lustreMountPath: 'fsx' }, "lustreMountPath must be an absolute path of letters, digits, dots, dashes and slashes, got 'fsx'");
+  test('fails when a mount path is not absolute, climbs out with "..", or two mounts share a path', () => {
+    const rule = 'must be an absolute path of letters, digits, dots, dashes and slashes, with no empty, "." or ".." segment';
+    fails({ lustreMountPath: 'fsx' }, `lustreMountPath ${rule}, got 'fsx'`);
+    fails({ lustreMountPath: '/fsx/../etc' }, `lustreMountPath ${rule}, got '/fsx/../etc'`);
+    fails({ sharedFileSystemMountPath: '/home/./user' }, `sharedFileSystemMountPath ${rule}, got '/home/./user'`);
+    fails({ scratchMountPath: '/scratch//tmp' }, `scratchMountPath ${rule}, got '/scratch//tmp'`);
+    fails({ scratchMountPath: '/scratch/' }, `scratchMountPath ${rule}, got '/scratch/'`);
     fails({ scratchMountPath: '/fsx' }, "scratchMountPath must differ from lustreMountPath and sharedFileSystemMountPath, got '/fsx'");
   });
 });
