@@ -2,8 +2,9 @@ import { CatalogSource } from '../storage/storage-catalog';
 
 /*
  * Prices of what costs money while nothing trains, each with its source. us-east-1 list prices in USD;
- * a month is 730 hours, as AWS's pricing examples use. AWS renders its pricing pages from a script, so
- * these were not read from aws.amazon.com itself: each says `confirmed: false` and names what was seen.
+ * a month is 730 hours, as AWS's pricing examples use. AWS renders its pricing tables from a script, so
+ * a price says `confirmed: true` only where an AWS page or AWS documentation states it in words (the
+ * note quotes them); the others say `confirmed: false` and name what was seen, and where.
  * FSx for Lustre prices come from the storage catalog (lib/storage/storage-catalog.ts).
  */
 
@@ -22,53 +23,83 @@ export interface AtRestPrice {
 
 const READ = '2026-12-02';
 const unconfirmed = (url: string, note: string): CatalogSource => ({ url, read: READ, confirmed: false, note });
+const confirmed = (url: string, note: string): CatalogSource => ({ url, read: READ, confirmed: true, note });
+
+/**
+ * An AWS Solutions implementation guide whose cost page states its figures "with `On-Demand` prices in the
+ * `us-east-1` Region" (read on a stored copy of the page).
+ */
+const CLICKSTREAM_COST = 'https://docs.aws.amazon.com/solutions/latest/clickstream-analytics-on-aws/cost.html';
 
 /** The at-rest prices that `npm run cost` applies. */
 export const AT_REST_PRICES = {
   natGatewayHour: {
     usd: 0.045,
     unit: 'NAT gateway-hour',
-    source: unconfirmed('https://aws.amazon.com/vpc/pricing/', 'US East rate, quoted as $0.045/hour (plus $0.045/GB processed) by several 2026 pricing guides.'),
+    source: confirmed(CLICKSTREAM_COST, 'AWS cost page, us-east-1 on-demand prices: "NAT fixed cost: $64 (2 Availability Zones ' +
+      'and a NAT per Availability Zone, $0.045 per NAT Gateway Hour)" (plus "$0.045 per GB Data Processed by NAT gateways", ' +
+      'usage). The rate table of https://aws.amazon.com/vpc/pricing/ is rendered by a script.'),
   },
   publicIpv4Hour: {
     usd: 0.005,
     unit: 'public IPv4 address-hour',
-    source: unconfirmed('https://aws.amazon.com/vpc/pricing/', 'Public IPv4 addresses, in use or idle, at $0.005/hour since February 2024 (quoted by 2026 NAT gateway pricing guides).'),
+    source: unconfirmed('https://aws.amazon.com/vpc/pricing/', 'No AWS text stating the figure was in the stored material: the ' +
+      'AWS SDK docs (Subnet MapPublicIpOnLaunch) say only that AWS "charges for all public IPv4 addresses" and point to ' +
+      'the "Public IPv4 Address tab on the Amazon VPC pricing page". $0.005 per IP per hour from February 1, 2024 is ' +
+      'quoted from the AWS News Blog post (aws.amazon.com/blogs/aws/new-aws-public-ipv4-address-charge-public-ip-insights/) ' +
+      'by third parties only (blogs and READMEs: "a charge of $0.005 per IP per hour for all public IPv4 addresses, whether ' +
+      'attached to a service or not"), and by cloudburn.io ("$0.005/hour per IP").'),
   },
   interfaceEndpointAzHour: {
     usd: 0.01,
     unit: 'interface endpoint-hour per Availability Zone',
-    source: unconfirmed('https://aws.amazon.com/privatelink/pricing/', 'The PrivateLink page bills each endpoint per AZ per hour while provisioned; $0.01/hour quoted by public templates ("~$0.01 per hour ($7.60/month)").'),
+    source: confirmed(CLICKSTREAM_COST, 'AWS cost page, us-east-1 on-demand prices: "VPC endpoint fixed cost: $14.62 ' +
+      '(Availability Zones $0.01 per AZ Hour)". https://aws.amazon.com/privatelink/pricing/ bills "each hour that your VPC ' +
+      'endpoint remains provisioned in each Availability Zone"; its rate table is rendered by a script.'),
   },
   kmsKeyMonth: {
     usd: 1,
     unit: 'customer-managed key-month',
-    source: unconfirmed('https://aws.amazon.com/kms/pricing/', '$1 per key per month; requests beyond the free tier are usage, not at rest.'),
+    source: confirmed('https://aws.amazon.com/kms/pricing/', '"Each AWS KMS key that you create in KMS costs $1/month" ' +
+      '("(prorated hourly)" on aws.amazon.com/fr/kms/pricing/), the same in every Region. Not counted: "If you enable automatic ' +
+      'key rotation, each newly generated backing key costs an additional $1/month", so a rotated key costs more after its ' +
+      'first rotation; requests beyond the free tier are usage, not at rest.'),
   },
   alarmMetricMonth: {
     usd: 0.1,
     unit: 'standard-resolution alarm metric-month',
-    source: unconfirmed('https://aws.amazon.com/cloudwatch/pricing/', '$0.10 per alarm metric per month at standard resolution; $0.30 at high resolution.'),
+    source: unconfirmed('https://aws.amazon.com/cloudwatch/pricing/', 'The stored copy of the AWS page shows only its free tier ' +
+      '("10 Alarm metrics (only applicable to Standard resolution alarms ...)"), not the paid tier. $0.10 per alarm metric ' +
+      'per month seen only in third-party text: c3x.dev ("$0.10/alarm-month for standard resolution") and notes quoting a ' +
+      'worked example of the page ("Four standard resolution alarms = $0.10 per alarm metric * 4 = $0.40 per month").'),
   },
   highResolutionAlarmMetricMonth: {
     usd: 0.3,
     unit: 'high-resolution alarm metric-month',
-    source: unconfirmed('https://aws.amazon.com/cloudwatch/pricing/', '$0.30 per alarm metric per month for periods under 60 s.'),
+    source: unconfirmed('https://aws.amazon.com/cloudwatch/pricing/', 'For periods under 60 s. Seen only in third-party text: ' +
+      'c3x.dev ("High-resolution alarms (10s) cost $0.30/month") and an infracost output in vreutova/infracost-idem-support ' +
+      'PR #2 ("High resolution 2 alarm metrics $0.60"); the paid tier of the AWS page was not in the stored copy.'),
   },
   dashboardMonth: {
     usd: 3,
     unit: 'dashboard-month',
-    source: unconfirmed('https://aws.amazon.com/cloudwatch/pricing/', '$3 per dashboard per month; the first 3 dashboards of an account are free, not counted here.'),
+    source: unconfirmed('https://aws.amazon.com/cloudwatch/pricing/', 'The AWS page (stored copy) confirms the free tier only: ' +
+      '"3 Custom Dashboards referencing up to 50 metrics each per month", not counted here. $3.00 per dashboard per month ' +
+      'seen only in third-party text (factualminds.com, "dashboards at $3 each"; public READMEs found by text search).'),
   },
   secretMonth: {
     usd: 0.4,
     unit: 'secret-month',
-    source: unconfirmed('https://aws.amazon.com/secrets-manager/pricing/', '$0.40 per secret per month.'),
+    source: confirmed(CLICKSTREAM_COST, 'AWS cost page, us-east-1 on-demand prices: "the guidance creates a secret in Secrets ' +
+      'Manager to store the Redshift credentials ... Cost: 0.40 USD/month." The table of ' +
+      'https://aws.amazon.com/secrets-manager/pricing/ is rendered by a script.'),
   },
   sagemakerStorageGBMonth: {
     usd: 0.14,
     unit: 'GB-month of notebook ML storage',
-    source: unconfirmed('https://aws.amazon.com/sagemaker/pricing/', 'ML general purpose SSD storage of notebook instances, $0.14 per GB-month in us-east-1.'),
+    source: unconfirmed('https://aws.amazon.com/sagemaker/pricing/', 'ML general purpose SSD storage of notebook instances, ' +
+      '$0.14 per GB-month in us-east-1 as last known. Not found in the stored material, on an AWS page or elsewhere: the ' +
+      'AWS docs read (notebooks-usage-metering, API references) state no storage price.'),
   },
 } satisfies Record<string, AtRestPrice>;
 
@@ -84,5 +115,7 @@ export const NOTEBOOK_INSTANCE_HOUR_USD: Record<string, number> = {
 /** Where the notebook instance prices come from. */
 export const NOTEBOOK_INSTANCE_SOURCE: CatalogSource = unconfirmed(
   'https://aws.amazon.com/sagemaker/pricing/',
-  'Notebook instance on-demand prices in us-east-1 as published for ml.t3 and ml.m5; other types are reported as not priced.',
+  'Notebook instance on-demand prices in us-east-1 as last known for ml.t3 and ml.m5; other types are reported as not ' +
+    'priced. Not found in the stored material, on an AWS page or elsewhere (the AWS usage-metering page names ml.t3.medium ' +
+    'as the default type without a price).',
 );

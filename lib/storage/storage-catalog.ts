@@ -66,27 +66,38 @@ const SCRATCH_1_PERFORMANCE: CatalogSource = {
   note: 'Note in an earlier revision of the performance page: "SCRATCH_1 deployment option was designed to support 200 MB/s/TiB".',
 };
 
+/*
+ * FSx for Lustre prices, checked 2026-12-02: the stored copy of the AWS pricing page has the billing text and
+ * starts "Pricing example 1 ... a scratch file system in the US East (N. Virginia)" but not its figures, and its
+ * rate table is rendered by a script. No AWS documentation read states a Lustre price. All stay unconfirmed.
+ */
+const CMAQ_TABLE = 'a CMAQ-on-ParallelCluster tutorial in a public GitHub repository ("Table 9. Lustre SSD File System ' +
+  'Pricing for us-east-1 region")';
+
 const FSX_PRICING_UNCONFIRMED: CatalogSource = {
   url: 'https://aws.amazon.com/fsx/lustre/pricing/',
-  read: READ,
+  read: '2026-12-02',
   confirmed: false,
-  note: 'The pricing table is rendered by a script and was not readable offline. Value from the published ' +
-    'us-east-1 list price as last known; not confirmed against the page.',
+  note: 'us-east-1 list price as last known; not on an AWS page in the stored material. PERSISTENT_2 250, 500 and ' +
+    `1000 MB/s/TiB at $0.210, $0.340 and $0.600/GB-month seen only in ${CMAQ_TABLE}. PERSISTENT_1 (SSD 50, 100, 200; ` +
+    'HDD 12, 40) not seen anywhere in the stored material.',
 };
 
 const FSX_PRICING_SCRATCH: CatalogSource = {
   url: 'https://aws.amazon.com/fsx/lustre/pricing/',
-  read: READ,
+  read: '2026-12-02',
   confirmed: false,
-  note: 'Scratch at $0.140/GB-month seen only in a third-party summary (learning-aws.readthedocs.io, "FSx for Lustre ' +
-    '(Scratch 2) ~$0.140 per GB-month"); the AWS table was not readable offline. SCRATCH_1 assumed to cost the same.',
+  note: 'Scratch at $0.140/GB-month seen only in third-party text: learning-aws.readthedocs.io ("FSx for Lustre ' +
+    `(Scratch 2) ~$0.140 per GB-month") and ${CMAQ_TABLE}, "Scratch 200/MB/s/TiB ... $0.140/month". Not on an AWS ` +
+    'page in the stored material. SCRATCH_1 assumed to cost the same.',
 };
 
 const FSX_PRICING_P2_125: CatalogSource = {
   url: 'https://aws.amazon.com/fsx/lustre/pricing/',
-  read: READ,
+  read: '2026-12-02',
   confirmed: false,
-  note: 'Seen only in a third-party estimate (c3x.dev: "~$0.145/GB-month (SSD, 125 MB/s/TiB)", 1.2 TB = ~$174/month).',
+  note: 'Seen only in third-party text: c3x.dev ("~$0.145/GB-month (SSD, 125 MB/s/TiB)", 1.2 TB = ~$174/month) and ' +
+    `${CMAQ_TABLE}, "Persistent 125 MB/s/TB ... $0.145/month". Not on an AWS page in the stored material.`,
 };
 
 function p1Ssd(perUnit: number, price: number): LustreOffering {
@@ -196,10 +207,11 @@ export const EFS_ELASTIC: EfsElasticFigures = {
   perFileSystemReadGiBps: 20,
   priceSource: {
     url: 'https://aws.amazon.com/efs/pricing/',
-    read: READ,
+    read: '2026-12-02',
     confirmed: false,
-    note: 'Standard $0.30/GB-month seen on the AWS page. Elastic reads $0.03/GB and writes $0.06/GB seen only in a ' +
-      'third-party summary (factualminds.com, us-east-1, June 2026).',
+    note: 'Standard "$0.30/GB-month" is on a stored (older) copy of the AWS page, whose excerpt names no Region. Elastic ' +
+      'reads $0.03/GB and writes $0.06/GB seen only in third-party text (factualminds.com, "Elastic Throughput ... bills ' +
+      '$0.03/GB read and $0.06/GB write", us-east-1, June 2026); not on an AWS page in the stored material.',
   },
   throughputSource: {
     url: 'https://docs.aws.amazon.com/efs/latest/ug/performance.html',
@@ -268,9 +280,11 @@ export const S3_DIRECT: S3DirectFigures = {
   perInstanceGbps: 100,
   priceSource: {
     url: 'https://aws.amazon.com/s3/pricing/',
-    read: READ,
+    read: '2026-12-02',
     confirmed: false,
-    note: 'S3 Standard first 50 TB $0.023/GB-month, seen in a third-party summary citing the AWS page.',
+    note: 'S3 Standard first 50 TB $0.023/GB-month seen only in third-party text (devnotes.tech, "$0.023 per GB/month ' +
+      '(US East region)"; the CMAQ-on-ParallelCluster tutorial, "First 50 TB / Month $0.023 per GB"). ' +
+      'The stored copy of the AWS page shows its storage table only as script placeholders.',
   },
   readRequestsPerSecondPerPrefix: 5500,
   readRequestUsdPer1000: 0.0004,
@@ -293,8 +307,9 @@ export const S3_DIRECT: S3DirectFigures = {
     url: 'https://aws.amazon.com/s3/pricing/',
     read: '2026-12-02',
     confirmed: false,
-    note: 'S3 Standard GET $0.0004 per 1,000 requests (us-east-1) as last known; the pricing table is rendered by a ' +
-      'script and its figures were not in what the search tool returned.',
+    note: 'S3 Standard GET $0.0004 per 1,000 requests (us-east-1) as last known, seen only in third-party text ' +
+      '(devnotes.tech, "GET: $0.0004 per 1,000 requests"); the AWS pricing table is rendered by a script and its ' +
+      'figures were not in the stored material.',
   },
 };
 
