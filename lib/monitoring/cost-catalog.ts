@@ -31,6 +31,13 @@ const confirmed = (url: string, note: string): CatalogSource => ({ url, read: RE
  */
 const CLICKSTREAM_COST = 'https://docs.aws.amazon.com/solutions/latest/clickstream-analytics-on-aws/cost.html';
 
+/**
+ * An AWS Solutions implementation guide whose cost page prices its "Small deployment (10 accounts, 1 region - US
+ * East/N. Virginia)" from a sample cost table (read on a stored copy of the page). The table names no Region
+ * itself; its US East examples use its figures ("$3.00 * 1 dashboard", "$0.10 * 4 alarms").
+ */
+const ASR_COST = 'https://docs.aws.amazon.com/solutions/latest/automated-security-response-on-aws/cost.html';
+
 /** The at-rest prices that `npm run cost` applies. */
 export const AT_REST_PRICES = {
   natGatewayHour: {
@@ -61,31 +68,32 @@ export const AT_REST_PRICES = {
     usd: 1,
     unit: 'customer-managed key-month',
     source: confirmed('https://aws.amazon.com/kms/pricing/', '"Each AWS KMS key that you create in KMS costs $1/month" ' +
-      '("(prorated hourly)" on aws.amazon.com/fr/kms/pricing/), the same in every Region. Not counted: "If you enable automatic ' +
-      'key rotation, each newly generated backing key costs an additional $1/month", so a rotated key costs more after its ' +
-      'first rotation; requests beyond the free tier are usage, not at rest.'),
+      '("(prorated hourly)" on aws.amazon.com/fr/kms/pricing/), the same in every Region. Not counted: rotation. The stored ' +
+      'KMS page says "each newly generated backing key costs an additional $1/month"; the later AWS cost page ' + ASR_COST +
+      ' says "the first and second rotations of the key add $1/month (prorated hourly)", so a key with rotation costs ' +
+      '$2 from its first rotation and $3 from its second. Requests beyond the free tier are usage, not at rest.'),
   },
   alarmMetricMonth: {
     usd: 0.1,
     unit: 'standard-resolution alarm metric-month',
-    source: unconfirmed('https://aws.amazon.com/cloudwatch/pricing/', 'The stored copy of the AWS page shows only its free tier ' +
-      '("10 Alarm metrics (only applicable to Standard resolution alarms ...)"), not the paid tier. $0.10 per alarm metric ' +
-      'per month seen only in third-party text: c3x.dev ("$0.10/alarm-month for standard resolution") and notes quoting a ' +
-      'worked example of the page ("Four standard resolution alarms = $0.10 per alarm metric * 4 = $0.40 per month").'),
+    source: confirmed(ASR_COST, 'AWS cost page, sample cost table: "Standard Resolution (60 sec) costs $0.10 for each alarm ' +
+      'metric"; its US East (N. Virginia) example: "$0.10 * 4 alarms = $0.40". The stored copy of ' +
+      'https://aws.amazon.com/cloudwatch/pricing/ shows only the free tier ("10 Alarm metrics"), not counted here.'),
   },
   highResolutionAlarmMetricMonth: {
     usd: 0.3,
     unit: 'high-resolution alarm metric-month',
-    source: unconfirmed('https://aws.amazon.com/cloudwatch/pricing/', 'For periods under 60 s. Seen only in third-party text: ' +
-      'c3x.dev ("High-resolution alarms (10s) cost $0.30/month") and an infracost output in vreutova/infracost-idem-support ' +
-      'PR #2 ("High resolution 2 alarm metrics $0.60"); the paid tier of the AWS page was not in the stored copy.'),
+    source: confirmed(ASR_COST, 'For periods under 60 s. AWS cost page, sample cost table (the prices of its US East (N. ' +
+      'Virginia) examples; the table names no Region): "High Resolution (10 sec) costs $0.30 per alarm metric". The AWS ' +
+      'Compute Blog (Faster scaling with Amazon EC2 Auto Scaling Target Tracking, 2024) gives the same for US East (Ohio): ' +
+      '"$0.30 per alarm metric as compared to $0.10 per alarm metric for standard resolution alarms".'),
   },
   dashboardMonth: {
     usd: 3,
     unit: 'dashboard-month',
-    source: unconfirmed('https://aws.amazon.com/cloudwatch/pricing/', 'The AWS page (stored copy) confirms the free tier only: ' +
-      '"3 Custom Dashboards referencing up to 50 metrics each per month", not counted here. $3.00 per dashboard per month ' +
-      'seen only in third-party text (factualminds.com, "dashboards at $3 each"; public READMEs found by text search).'),
+    source: confirmed(ASR_COST, 'AWS cost page, sample cost table: "$3.00 per dashboard per month"; its US East (N. Virginia) ' +
+      'example: "$3.00 * 1 dashboard = $3.00". Not counted: the free tier, "3 Custom Dashboards referencing up to 50 ' +
+      'metrics each per month" (https://aws.amazon.com/cloudwatch/pricing/).'),
   },
   secretMonth: {
     usd: 0.4,

@@ -210,8 +210,10 @@ export const EFS_ELASTIC: EfsElasticFigures = {
     read: '2026-12-02',
     confirmed: false,
     note: 'Standard "$0.30/GB-month" is on a stored (older) copy of the AWS page, whose excerpt names no Region. Elastic ' +
-      'reads $0.03/GB and writes $0.06/GB seen only in third-party text (factualminds.com, "Elastic Throughput ... bills ' +
-      '$0.03/GB read and $0.06/GB write", us-east-1, June 2026); not on an AWS page in the stored material.',
+      'reads $0.03/GB and writes $0.06/GB seen only in third-party text: factualminds.com ("Elastic Throughput ... bills ' +
+      '$0.03/GB read and $0.06/GB write", us-east-1, June 2026) and a design note citing the AWS Price List offer file ' +
+      'AmazonEFS/current/us-east-1 ("Elastic Throughput reads $0.03/GB and writes $0.06/GB"); the Price List itself was ' +
+      'not in the stored material.',
   },
   throughputSource: {
     url: 'https://docs.aws.amazon.com/efs/latest/ug/performance.html',
@@ -279,12 +281,12 @@ export const S3_DIRECT: S3DirectFigures = {
   storageUsdPerGBMonth: 0.023,
   perInstanceGbps: 100,
   priceSource: {
-    url: 'https://aws.amazon.com/s3/pricing/',
+    url: 'https://docs.aws.amazon.com/solutions/latest/automated-security-response-on-aws/cost.html',
     read: '2026-12-02',
-    confirmed: false,
-    note: 'S3 Standard first 50 TB $0.023/GB-month seen only in third-party text (devnotes.tech, "$0.023 per GB/month ' +
-      '(US East region)"; the CMAQ-on-ParallelCluster tutorial, "First 50 TB / Month $0.023 per GB"). ' +
-      'The stored copy of the AWS page shows its storage table only as script placeholders.',
+    confirmed: true,
+    note: 'AWS cost page (stored copy), sample cost table whose prices its US East (N. Virginia) examples use (the table ' +
+      'names no Region): Amazon S3 "First 50 TB is $0.023 per GB per month". The table of https://aws.amazon.com/s3/pricing/ ' +
+      'is rendered by a script.',
   },
   readRequestsPerSecondPerPrefix: 5500,
   readRequestUsdPer1000: 0.0004,
@@ -304,12 +306,12 @@ export const S3_DIRECT: S3DirectFigures = {
       'no limits to the number of prefixes in a bucket." S3 partitions a prefix as the rate grows (503 Slow Down meanwhile).',
   },
   requestPriceSource: {
-    url: 'https://aws.amazon.com/s3/pricing/',
+    url: 'https://docs.aws.amazon.com/solutions/latest/automated-security-response-on-aws/cost.html',
     read: '2026-12-02',
-    confirmed: false,
-    note: 'S3 Standard GET $0.0004 per 1,000 requests (us-east-1) as last known, seen only in third-party text ' +
-      '(devnotes.tech, "GET: $0.0004 per 1,000 requests"); the AWS pricing table is rendered by a script and its ' +
-      'figures were not in the stored material.',
+    confirmed: true,
+    note: 'AWS cost page (stored copy), same sample cost table: Amazon S3 "$0.0004 per 1,000 GET, SELECT, and all other ' +
+      'requests"; an example on the page: "$0.0004 per 1,000 GET requests". The table of https://aws.amazon.com/s3/pricing/ ' +
+      'is rendered by a script.',
   },
 };
 
