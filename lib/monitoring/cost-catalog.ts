@@ -106,8 +106,10 @@ export const AT_REST_PRICES = {
     usd: 0.14,
     unit: 'GB-month of notebook ML storage',
     source: unconfirmed('https://aws.amazon.com/sagemaker/pricing/', 'ML general purpose SSD storage of notebook instances, ' +
-      '$0.14 per GB-month in us-east-1 as last known. Not found in the stored material, on an AWS page or elsewhere: the ' +
-      'AWS docs read (notebooks-usage-metering, API references) state no storage price.'),
+      '$0.14 per GB-month in us-east-1 as last known. Not on an AWS page in the stored material (the AWS docs read, ' +
+      'notebooks-usage-metering and API references, state no storage price); seen only in third-party text: a cost ' +
+      'review ("Notebook EBS storage bills at $0.14 per GB-month") and a design note that attributes "$0.14 per GB-month ' +
+      'for its attached volume" to the asynchronous inference example (#11) of the AWS SageMaker pricing page.'),
   },
 } satisfies Record<string, AtRestPrice>;
 
@@ -124,6 +126,8 @@ export const NOTEBOOK_INSTANCE_HOUR_USD: Record<string, number> = {
 export const NOTEBOOK_INSTANCE_SOURCE: CatalogSource = unconfirmed(
   'https://aws.amazon.com/sagemaker/pricing/',
   'Notebook instance on-demand prices in us-east-1 as last known for ml.t3 and ml.m5; other types are reported as not ' +
-    'priced. Not found in the stored material, on an AWS page or elsewhere (the AWS usage-metering page names ml.t3.medium ' +
-    'as the default type without a price).',
+    'priced. Not on an AWS page in the stored material (the AWS usage-metering page names ml.t3.medium as the default ' +
+    'type without a price). Third-party text disagrees for ml.t3.medium: a cost script says "ml.t3.medium instance: ' +
+    '$0.0582 per hour" for notebooks, Region not given; a design note gives ml.m5.2xlarge $0.461 per hour for hosting ' +
+    '(AWS Price List usage type USE1-Host:ml.m5.2xlarge), not for notebooks. Check before quoting.',
 );
