@@ -118,9 +118,19 @@ export function atRestCost(stacks: StackTemplate[]): AtRestCostReport {
           perHour(AT_REST_PRICES.interfaceEndpointAzHour, azs, ' AZ');
           break;
         }
-        case 'AWS::KMS::Key':
-          add(`1 ${AT_REST_PRICES.kmsKeyMonth.unit}`, AT_REST_PRICES.kmsKeyMonth.usd, AT_REST_PRICES.kmsKeyMonth.source);
+        case 'AWS::KMS::Key': {
+          const key = AT_REST_PRICES.kmsKeyMonth;
+          if (props.EnableKeyRotation !== true) {
+            add(`1 ${key.unit}`, key.usd, key.source);
+            break;
+          }
+          // With automatic rotation a key costs more from its first and its second rotation, and no more
+          // after that: what it costs from then on (RotationPeriodInDays, 365 by default, after each).
+          const rotation = AT_REST_PRICES.kmsKeyRotationMonth;
+          const days = typeof props.RotationPeriodInDays === 'number' ? props.RotationPeriodInDays : 365;
+          add(`1 ${key.unit} + 2 ${rotation.unit} (from the second rotation, ${2 * days} days after creation)`, key.usd + 2 * rotation.usd, rotation.source);
           break;
+        }
         case 'AWS::CloudWatch::Alarm': {
           const metrics = Array.isArray(props.Metrics) ? (props.Metrics as Record<string, unknown>[]) : undefined;
           const count = metrics ? metrics.filter((m) => m.MetricStat !== undefined).length : 1;

@@ -68,11 +68,17 @@ export const AT_REST_PRICES = {
     usd: 1,
     unit: 'customer-managed key-month',
     source: confirmed('https://aws.amazon.com/kms/pricing/', '"Each AWS KMS key that you create in KMS costs $1/month" ' +
-      '("(prorated hourly)" on aws.amazon.com/fr/kms/pricing/), the same in every Region. Not counted: rotation. The stored ' +
-      'KMS page says "each newly generated backing key costs an additional $1/month"; the later AWS cost page ' + ASR_COST +
-      ' says "the first and second rotations of the key add $1/month (prorated hourly)", so a key with rotation costs ' +
-      '$2 from its first rotation and $3 from its second. Requests beyond the free tier are usage, not at rest.'),
+      '("(prorated hourly)" on aws.amazon.com/fr/kms/pricing/), the same in every Region. Rotation is priced apart ' +
+      '(kmsKeyRotationMonth). Requests beyond the free tier are usage, not at rest.'),
   },
+  kmsKeyRotationMonth: {
+    usd: 1,
+    unit: 'key rotation-month',
+    source: confirmed(ASR_COST, '"the first and second rotations of the key add $1/month (prorated hourly)": a key with ' +
+      'automatic rotation costs $2 a month from its first rotation and $3 from its second, and no more after that. ' +
+      '(The older stored KMS page said "each newly generated backing key costs an additional $1/month", uncapped.)'),
+  },
+
   alarmMetricMonth: {
     usd: 0.1,
     unit: 'standard-resolution alarm metric-month',

@@ -42,6 +42,21 @@ describe('atRestCost prices each resource that charges while nothing trains', ()
     expect(report.totalMonthlyUsd).toBe(4.4);
   });
 
+  test('a KMS key with automatic rotation: what it costs from its second rotation on', () => {
+    const { report } = only({
+      Rotated: { Type: 'AWS::KMS::Key', Properties: { EnableKeyRotation: true } },
+      Quarterly: { Type: 'AWS::KMS::Key', Properties: { EnableKeyRotation: true, RotationPeriodInDays: 90 } },
+      Plain: { Type: 'AWS::KMS::Key', Properties: { EnableKeyRotation: false } },
+    });
+    expect(report.lines.map((l) => [l.logicalId, l.monthlyUsd, l.basis])).toEqual([
+      ['Rotated', 3, '1 customer-managed key-month + 2 key rotation-month (from the second rotation, 730 days after creation)'],
+      ['Quarterly', 3, '1 customer-managed key-month + 2 key rotation-month (from the second rotation, 180 days after creation)'],
+      ['Plain', 1, '1 customer-managed key-month'],
+    ]);
+    expect(report.lines[0].source.confirmed).toBe(true);
+    expect(report.lines[0].source.note).toContain('the first and second rotations of the key add $1/month');
+  });
+
   test('an alarm: per metric it reads, not per expression, and high resolution below 60 s', () => {
     const { report } = only({
       Simple: { Type: 'AWS::CloudWatch::Alarm', Properties: { Period: 300 } },
