@@ -16,6 +16,8 @@ const config = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   runner: 'jest-light-runner/child-process',
+  // No code transform: tsx compiles the TypeScript in the workers; this keeps babel-jest from loading.
+  transform: {},
   // Unit tests switch off aws-cdk-lib's CloudFormation schema validation for speed;
   // test/stacks/schema-validation.test.ts and the CI synth keep it on.
   setupFiles: ['<rootDir>/test/util/setup-env.ts'],
