@@ -8,10 +8,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-if [ "$(bash scripts/jsii-build.sh --source-hash)" != "$(cat dist-jsii/.source-hash 2>/dev/null || true)" ]; then
-  echo "dist-jsii/.jsii is missing or older than the sources: building it"
-  bash scripts/jsii-build.sh
-fi
+bash scripts/jsii-build.sh --if-stale
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 start=$SECONDS

@@ -9,11 +9,16 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/dist-jsii"
-# What the assembly is built from; scripts/api-docs.sh and scripts/python-binding.sh rebuild when it changed.
+# What the assembly is built from; scripts/api-docs.sh and scripts/python-binding.sh rebuild (--if-stale) when it changed.
 source_hash() {
   (cd "$root" && find lib README.md package.json scripts/jsii-build.sh -type f -not -name '*.pyc' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 }
 if [ "${1:-}" = "--source-hash" ]; then source_hash; exit 0; fi
+# --if-stale: build only when the assembly is missing or was built from other sources.
+if [ "${1:-}" = "--if-stale" ]; then
+  [ "$(source_hash)" != "$(cat "$out/.source-hash" 2>/dev/null || true)" ] || exit 0
+  echo "dist-jsii/.jsii is missing or older than the sources: building it"
+fi
 rm -rf "$out"
 mkdir -p "$out"
 cp -r "$root/lib" "$root/README.md" "$out/"

@@ -18,10 +18,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-if [ "$(bash scripts/jsii-build.sh --source-hash)" != "$(cat dist-jsii/.source-hash 2>/dev/null || true)" ]; then
-  echo "dist-jsii/.jsii is missing or older than the sources: building it"
-  bash scripts/jsii-build.sh
-fi
+bash scripts/jsii-build.sh --if-stale
 start=$SECONDS
 rm -rf dist-jsii/dist
 (cd dist-jsii && "$root/node_modules/.bin/jsii-pacmak" --targets python --code-only 2>&1 | { grep -v '^!!' || true; })
