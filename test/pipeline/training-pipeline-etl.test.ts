@@ -1,14 +1,11 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import { DatasetSharder, SparkEtlJob, TrainingCluster, TrainingPipeline } from '../../lib';
+import { DatasetSharder, SparkEtlJob, TrainingPipeline } from '../../lib';
 import { nagFindings, testApp } from '../util/app';
+import { importedCluster } from './imported-cluster';
 import { definitionOf, reachableStates } from './state-machine';
-
-const ARN = 'arn:aws:batch:us-east-1:123456789012';
 
 // The optional first step: the ETL job runs (and is waited for) before the sharder.
 describe('TrainingPipeline with an ETL job', () => {
@@ -20,14 +17,7 @@ describe('TrainingPipeline with an ETL job', () => {
   const pipeline = new TrainingPipeline(stack, 'Pipeline', {
     sharder,
     etlJob: SparkEtlJob.fromJobName(stack, 'Etl', 'raw-to-curated'),
-    cluster: TrainingCluster.fromTrainingClusterAttributes(stack, 'Cluster', {
-      cpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'CpuQueue', `${ARN}:job-queue/cpu`),
-      preprocessJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'PrepDef', `${ARN}:job-definition/prep:1`),
-      gpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'GpuQueue', `${ARN}:job-queue/gpu`),
-      trainingJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'TrainDef', `${ARN}:job-definition/train:3`),
-      maxGpusPerInstance: 8,
-      jobRole: iam.Role.fromRoleName(stack, 'JobRole', 'training-jobs'),
-    }),
+    cluster: importedCluster(stack),
   });
   void raw;
   const template = Template.fromStack(stack);

@@ -1,16 +1,13 @@
 import { Stack } from 'aws-cdk-lib';
-import * as batch from 'aws-cdk-lib/aws-batch';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import fc from 'fast-check';
-import { DatasetSharder, TrainingCluster, TrainingClusterAttributes, TrainingPipeline, TrainingPipelineProps } from '../../lib';
+import { DatasetSharder, TrainingClusterAttributes, TrainingPipeline, TrainingPipelineProps } from '../../lib';
 import { assertAccepts, assertRejects, badNumbers, runStack } from '../util/props';
+import { importedCluster, multiNodeAttributes } from './imported-cluster';
 
 // Property-based checks of the validated props of TrainingPipeline (see test/util/props.ts), on an
 // imported sharder and an imported cluster of 8 GPUs per instance and, when multi-node, 64 nodes at most.
-const ARN = 'arn:aws:batch:us-east-1:123456789012';
-
 function pipeline(props: Partial<TrainingPipelineProps>, cluster: Partial<TrainingClusterAttributes> = {}, multiNode = false): { stack: Stack; pipeline: TrainingPipeline } {
   const stack = runStack();
   const sharder = DatasetSharder.fromDatasetSharderAttributes(stack, 'Sharder', {
@@ -20,16 +17,7 @@ function pipeline(props: Partial<TrainingPipelineProps>, cluster: Partial<Traini
     destinationBucket: s3.Bucket.fromBucketName(stack, 'Curated', 'curated-zone'),
     destinationPrefix: 'shards/',
   });
-  const imported = TrainingCluster.fromTrainingClusterAttributes(stack, 'Cluster', {
-    cpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'CpuQueue', `${ARN}:job-queue/cpu`),
-    preprocessJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'PrepDef', `${ARN}:job-definition/prep:1`),
-    gpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'GpuQueue', `${ARN}:job-queue/gpu`),
-    trainingJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'TrainDef', `${ARN}:job-definition/train:3`),
-    maxGpusPerInstance: 8,
-    jobRole: iam.Role.fromRoleName(stack, 'JobRole', 'training-jobs'),
-    ...(multiNode ? { multiNodeTrainingJobDefinition: batch.MultiNodeJobDefinition.fromJobDefinitionArn(stack, 'MultiDef', `${ARN}:job-definition/multi:2`), maxNodes: 64 } : {}),
-    ...cluster,
-  });
+  const imported = importedCluster(stack, { ...(multiNode ? multiNodeAttributes(stack) : {}), ...cluster });
   return { stack, pipeline: new TrainingPipeline(stack, 'Pipeline', { sharder, cluster: imported, ...props }) };
 }
 const definition = (p: { stack: Stack; pipeline: TrainingPipeline }) => JSON.stringify(p.stack.resolve((p.pipeline.stateMachine.node.defaultChild as sfn.CfnStateMachine).definitionString));

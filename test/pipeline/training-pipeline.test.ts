@@ -1,6 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,11 +8,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { DatasetSharder, TrainingCluster, TrainingClusterAttributes, TrainingJobType, TrainingPipeline, TrainingPipelineProps } from '../../lib';
 import { nagFindings, testApp } from '../util/app';
+import { BATCH_ARN, importedCluster, multiNodeAttributes } from './imported-cluster';
 import { choose, definitionOf, evaluate, evaluateAll, reachableStates } from './state-machine';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-const ARN = 'arn:aws:batch:us-east-1:123456789012';
+const ARN = BATCH_ARN;
 
 /**
  * A stack with a sharder and an imported cluster (Batch queues and job definitions). Bundling is
@@ -27,24 +27,13 @@ function fixture(cluster: Partial<TrainingClusterAttributes> = {}) {
   const sharder = new DatasetSharder(stack, 'Sharder', { vpc, sourceBucket: raw, sourcePrefix: 'raw/', destinationBucket: curated, destinationPrefix: 'shards/' });
   const props: TrainingPipelineProps = {
     sharder,
-    cluster: TrainingCluster.fromTrainingClusterAttributes(stack, 'Cluster', {
-      cpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'CpuQueue', `${ARN}:job-queue/cpu`),
-      preprocessJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'PrepDef', `${ARN}:job-definition/prep:1`),
-      gpuQueue: batch.JobQueue.fromJobQueueArn(stack, 'GpuQueue', `${ARN}:job-queue/gpu`),
-      trainingJobDefinition: batch.EcsJobDefinition.fromJobDefinitionArn(stack, 'TrainDef', `${ARN}:job-definition/train:3`),
-      maxGpusPerInstance: 8,
-      jobRole: iam.Role.fromRoleName(stack, 'JobRole', 'training-jobs'),
-      ...cluster,
-    }),
+    cluster: importedCluster(stack, cluster),
   };
   return { stack, raw, sharder, props };
 }
 
 /** A multi-node cluster: its multi-node job definition and its node ceiling. */
-const MULTI_NODE = (stack: Stack): Partial<TrainingClusterAttributes> => ({
-  multiNodeTrainingJobDefinition: batch.MultiNodeJobDefinition.fromJobDefinitionArn(stack, 'MultiDef', `${ARN}:job-definition/multi:2`),
-  maxNodes: 64,
-});
+const MULTI_NODE = multiNodeAttributes;
 
 function pipelineFindings(stack: Stack, pipeline: TrainingPipeline): string[] {
   return nagFindings(stack).filter((f) => f.includes(`${pipeline.node.path}/`));
