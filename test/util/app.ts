@@ -1,9 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, AppProps, Stack, Validations } from 'aws-cdk-lib';
+import { App, AppProps, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
+import { acknowledgeRegulatedRule } from '../../lib/common/nag';
 
 const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
   context: Record<string, unknown>;
@@ -60,10 +61,6 @@ export function nagFindings(scope: IConstruct): string[] {
  * the owner's call (NIST/HIPAA `IAMNoInlinePolicy`), acknowledged here as the owner would.
  */
 export function consumerRole<T extends IConstruct>(role: T): T {
-  const reason = 'A test stand-in for the consumer\u2019s own role; the library acknowledges this rule only on roles it creates.';
-  Validations.of(role).acknowledge(
-    { id: 'NIST.800.53.R5-IAMNoInlinePolicy', reason },
-    { id: 'HIPAA.Security-IAMNoInlinePolicy', reason },
-  );
+  acknowledgeRegulatedRule(role, 'IAMNoInlinePolicy', 'A test stand-in for the consumer\u2019s own role; the library acknowledges this rule only on roles it creates.');
   return role;
 }
